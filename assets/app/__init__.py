@@ -1,0 +1,1 @@
+"""A FastAPI application with an async SQLAlchemy 2 database layer."""

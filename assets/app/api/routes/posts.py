@@ -1,0 +1,27 @@
+"""The /posts feed, paged by keyset cursor."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from app import repository
+from app.api.deps import Limit
+from app.db import SessionDep
+from app.pagination import InvalidCursorError, decode_cursor
+from app.schemas import PostPublic, PostsPage
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+
+
+@router.get("", response_model=PostsPage)
+async def read_posts(
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 20,
+) -> PostsPage:
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except InvalidCursorError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    posts, next_cursor = await repository.page_posts(session, after=after, limit=limit)
+    return PostsPage(data=[PostPublic.model_validate(p) for p in posts], next_cursor=next_cursor)

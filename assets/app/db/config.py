@@ -1,0 +1,55 @@
+"""Database settings read from the environment, so one code path serves every deployment."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Connection URL and pool options; the pool options apply to server databases only."""
+
+    url: str = DEFAULT_URL
+    pool_size: int = 5
+    max_overflow: int = 10
+    # seconds a request waits for a pooled connection before the app answers 503
+    pool_timeout: float = 10.0
+    # seconds after which a connection is replaced, below most server and proxy idle limits
+    pool_recycle: int = 1800
+    pool_pre_ping: bool = True
+    echo: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "DatabaseSettings":
+        return cls(
+            url=environ.get("DATABASE_URL") or DEFAULT_URL,
+            pool_size=_int(environ, "DB_POOL_SIZE", cls.pool_size),
+            max_overflow=_int(environ, "DB_MAX_OVERFLOW", cls.max_overflow),
+            pool_timeout=float(_int(environ, "DB_POOL_TIMEOUT", int(cls.pool_timeout))),
+            pool_recycle=_int(environ, "DB_POOL_RECYCLE", cls.pool_recycle),
+            pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", cls.pool_pre_ping),
+            echo=_bool(environ, "DB_ECHO", cls.echo),
+        )

@@ -1,0 +1,25 @@
+"""One session per request, committed before the response is sent."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
+
+engine = create_engine(DatabaseSettings.from_env())
+# expire_on_commit=False keeps loaded attributes readable after commit, without a new query
+session_factory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """Yield a session in a transaction: commit if the handler returns, roll back if it raises."""
+    async with session_factory() as session, session.begin():
+        yield session
+
+
+# scope="function" runs the commit when the handler returns, before FastAPI sends the response,
+# so a failed commit becomes an error response instead of a 201 for a row that never landed
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,129 @@
+"""Fixtures that run each test on SQLite and on PostgreSQL, every test rolled back afterwards.
+
+TEST_POSTGRES_URL picks the PostgreSQL database (default: the local server's "test" database).
+Without a reachable server the PostgreSQL tests are skipped, or fail when CI=true.
+Run one backend with `pytest -m sqlite` or `pytest -m postgresql`.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db import Base, get_session
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
+from app.main import app
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite: runs against SQLite (aiosqlite)")
+    config.addinivalue_line("markers", "postgresql: runs against PostgreSQL (asyncpg)")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    # a file, not :memory:, so that several connections see the same database
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+async def _create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("sqlite_url", id="sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgresql_url", id="postgresql", marks=pytest.mark.postgresql),
+    ],
+)
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """One engine per backend for the whole run, on a freshly created schema."""
+    url = request.getfixturevalue(request.param)
+    engine = create_engine(DatabaseSettings(url=url))
+    try:
+        await _create_schema(engine)
+    except (DBAPIError, OSError) as exc:
+        await engine.dispose()
+        where = make_url(url).render_as_string(hide_password=True)
+        reason = f"{request.param.removesuffix('_url')}: cannot reach {where}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def session_maker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # create_savepoint: the code under test may commit or roll back; it only ends a
+    # SAVEPOINT, and the outer transaction still undoes everything after the test
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_maker() as session:
+        yield session
+
+
+@asynccontextmanager
+async def _client(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+    async def get_test_session() -> AsyncIterator[AsyncSession]:
+        async with factory() as session, session.begin():
+            yield session
+
+    app.dependency_overrides[get_session] = get_test_session
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+async def client(session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+    """An HTTP client whose requests share the test's connection: send one at a time."""
+    async with _client(session_maker) as client:
+        yield client
+
+
+@pytest.fixture
+async def committing_client(engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
+    """An HTTP client whose requests commit for real on their own connections, for tests of
+    concurrent requests; every table is emptied afterwards."""
+    try:
+        async with _client(async_sessionmaker(engine, expire_on_commit=False)) as client:
+            yield client
+    finally:
+        async with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(table.delete())

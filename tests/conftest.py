@@ -1,0 +1,53 @@
+"""This repository's fixtures: the asset fixtures everywhere, and a PostgreSQL database per run.
+
+The tests an agent copies live in assets/tests/; tests/assets/ re-exports them so they run here
+with the same fixtures (assets/tests/conftest.py, loaded once as a plugin).
+"""
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+pytest_plugins = ["assets.tests.conftest"]
+
+DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _run(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(_dsn(url), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # a database of its own keeps concurrent runs (and benchmarks) on this server apart
+    if os.environ.get("TEST_POSTGRES_URL") or hasattr(config, "workerinput"):
+        return
+    name = f"skill_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_run(DEFAULT_SERVER_URL, f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return  # the engine fixture reports the unreachable server (skip, or fail in CI)
+    url = make_url(DEFAULT_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_POSTGRES_URL"] = url
+    config.stash[_created] = name
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    name = config.stash.get(_created, None)
+    if name:
+        os.environ.pop("TEST_POSTGRES_URL", None)
+        asyncio.run(_run(DEFAULT_SERVER_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+_created = pytest.StashKey[str]()
