@@ -1,0 +1,147 @@
+"""The asset layer's promises below HTTP: loading, timestamps, password storage, counting."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.models import Post, User
+from app.pagination import count_rows
+from app.security import hash_password, verify_password
+
+NEW_USER = {"email": "grace@example.com", "name": "Grace", "password": "cobol-forever"}
+
+
+async def test_lazy_load_of_relationship_raises(session: AsyncSession) -> None:
+    user = User(email="a@example.com", name="A", hashed_password="x")
+    session.add(user)
+    await session.commit()
+    loaded = (await session.scalars(select(User).where(User.id == user.id))).one()
+    session.expunge_all()
+    with pytest.raises(InvalidRequestError, match="lazy='raise'"):
+        _ = loaded.posts
+
+
+async def test_selectinload_loads_relationship(session: AsyncSession) -> None:
+    user = User(email="b@example.com", name="B", hashed_password="x")
+    session.add(user)
+    await session.flush()
+    session.add_all([Post(author_id=user.id, title=f"t{i}", content="") for i in range(3)])
+    await session.commit()
+    session.expunge_all()
+    stmt = select(User).where(User.id == user.id).options(selectinload(User.posts))
+    loaded = (await session.scalars(stmt)).one()
+    assert sorted(p.title for p in loaded.posts) == ["t0", "t1", "t2"]
+
+
+async def test_timestamps_readable_and_aware_after_insert_and_update(session: AsyncSession) -> None:
+    user = User(email="c@example.com", name="C", hashed_password="x")
+    session.add(user)
+    await session.commit()
+    # reading after commit needs no query: a lazy refresh here would raise MissingGreenlet
+    created, first_update = user.created_at, user.updated_at
+    assert created.utcoffset() == timedelta(0)
+    user.name = "C2"
+    await session.commit()
+    assert user.updated_at > first_update
+    assert user.created_at == created
+    session.expunge_all()
+    reloaded = await session.get(User, user.id)
+    assert reloaded is not None
+    assert reloaded.updated_at == user.updated_at
+    assert reloaded.updated_at.tzinfo is not None
+
+
+async def test_timestamps_store_other_offsets_as_utc(session: AsyncSession) -> None:
+    user = User(email="d@example.com", name="D", hashed_password="x")
+    session.add(user)
+    await session.flush()
+    plus_two = timezone(timedelta(hours=2))
+    post = Post(
+        author_id=user.id,
+        title="t",
+        content="",
+        created_at=datetime(2024, 5, 1, 12, tzinfo=plus_two),
+    )
+    session.add(post)
+    await session.commit()
+    session.expunge_all()
+    reloaded = await session.get(Post, post.id)
+    assert reloaded is not None
+    assert reloaded.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert reloaded.created_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetime_is_refused(session: AsyncSession) -> None:
+    user = User(
+        email="e@example.com", name="E", hashed_password="x", created_at=datetime(2024, 1, 1)
+    )
+    session.add(user)
+    with pytest.raises(StatementError, match="naive datetime"):
+        await session.flush()
+
+
+async def test_password_stored_hashed_never_returned(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    created = await client.post("/users", json=NEW_USER)
+    user_id = created.json()["id"]
+    await client.post(f"/users/{user_id}/posts", json={"title": "t"})
+    responses = [
+        created,
+        await client.get(f"/users/{user_id}"),
+        await client.get("/users"),
+        await client.patch(f"/users/{user_id}", json={"name": "G"}),
+        await client.get(f"/users/{user_id}/posts"),
+        await client.get("/posts"),
+        await client.post("/users", json=NEW_USER),
+    ]
+    for response in responses:
+        assert "hashed_password" not in response.text
+        assert NEW_USER["password"] not in response.text
+    stored = await session.scalar(select(User.hashed_password).where(User.id == user_id))
+    assert stored is not None and stored.startswith("scrypt$")
+    assert NEW_USER["password"] not in stored
+    assert verify_password(NEW_USER["password"], stored)
+    assert not verify_password("wrong password", stored)
+
+
+def test_hash_password_salts_each_hash() -> None:
+    assert hash_password("same") != hash_password("same")
+    assert not verify_password("x", "not-a-hash")
+
+
+async def test_count_rows_ignores_order_limit_and_offset(
+    session: AsyncSession, connection: AsyncConnection
+) -> None:
+    session.add_all(
+        User(email=f"u{i}@example.com", name="U", hashed_password="x") for i in range(7)
+    )
+    await session.flush()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(connection.sync_connection, "before_cursor_execute", record)
+    try:
+        stmt = select(User).order_by(User.name.desc()).limit(2).offset(1)
+        assert await count_rows(session, stmt) == 7
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", record)
+    assert len(statements) == 1
+    assert "ORDER BY" not in statements[0].upper()
+
+
+async def test_create_post_refuses_unknown_author(session: AsyncSession) -> None:
+    post = Post(author_id=987654, title="orphan", content="")
+    session.add(post)
+    # SQLite checks foreign keys only because app/db/engine.py turns them on per connection
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
+        await session.flush()
+    await session.rollback()
+    assert (await session.execute(text("SELECT count(*) FROM posts"))).scalar_one() == 0
