@@ -51,3 +51,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _created = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line saying how many tests ran on each backend, so a skipped backend shows."""
+    counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgresql": {}}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome != "skipped":
+                continue
+            for backend, tally in counts.items():
+                # the backend's mark is among the report's keywords
+                if backend in report.keywords:
+                    tally[outcome] = tally.get(outcome, 0) + 1
+    for backend, tally in counts.items():
+        parts = ", ".join(f"{n} {outcome}" for outcome, n in tally.items()) or "none"
+        terminalreporter.write_line(f"{backend} tests: {parts}")
