@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -50,8 +50,11 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     # values computed in Python are known to the object after INSERT and UPDATE, so reading
     # them never needs a lazy refresh (the cause of MissingGreenlet); the server default
-    # covers rows written by plain SQL
-    created_at: Mapped[datetime] = mapped_column(default=utc_now, server_default=func.now())
+    # covers rows written by plain SQL, in SQL that SQLite and PostgreSQL both accept, so the
+    # migration autogenerate writes from it runs on both
+    created_at: Mapped[datetime] = mapped_column(
+        default=utc_now, server_default=text("CURRENT_TIMESTAMP")
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        default=utc_now, onupdate=utc_now, server_default=func.now()
+        default=utc_now, onupdate=utc_now, server_default=text("CURRENT_TIMESTAMP")
     )

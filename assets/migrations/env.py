@@ -1,0 +1,104 @@
+"""Alembic environment: async engine, the app's DATABASE_URL, batch mode on SQLite."""
+
+import asyncio
+from logging.config import fileConfig
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+# importing the models registers every table on Base.metadata, which autogenerate compares
+import app.models  # noqa: F401
+from app.db import Base
+from app.db.config import DatabaseSettings
+
+# this is the Alembic Config object, which provides
+# access to the values within the .ini file in use.
+config = context.config
+
+# Interpret the config file for Python logging.
+# disable_existing_loggers=False keeps the app's (and uvicorn's) loggers working when
+# the app runs the migrations itself
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+# the app's own setting, used as given: its driver (+asyncpg, +aiosqlite) is the one installed,
+# and it never passes through alembic.ini, whose % interpolation would break such a password
+url = make_url(DatabaseSettings.from_env().url)
+
+
+def render_item(type_: str, obj: Any, _autogen: AutogenContext) -> str | Literal[False]:
+    # a TypeDecorator (UTCDateTime) only changes values in Python: the revision file gets its
+    # SQL type, instead of app.db.base.UTCDateTime() with no import (NameError: name 'app')
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        impl = obj.impl_instance
+        if type(impl).__module__ == "sqlalchemy.sql.sqltypes":
+            return f"sa.{impl!r}"
+    return False
+
+
+def configure_options(dialect_name: str) -> dict[str, Any]:
+    return {
+        "target_metadata": target_metadata,
+        "render_item": render_item,
+        # SQLite cannot ALTER or drop most things in place: batch mode recreates the table
+        "render_as_batch": dialect_name == "sqlite",
+        # autogenerate and `alembic check` also report changed server defaults
+        "compare_server_default": True,
+    }
+
+
+def run_migrations_offline() -> None:
+    """Run migrations in 'offline' mode: print the SQL (`alembic upgrade head --sql`)."""
+    context.configure(
+        url=url,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        **configure_options(url.get_backend_name()),
+    )
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection, **configure_options(connection.dialect.name))
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    """Create an async engine and run the migrations on one of its connections."""
+    connectable = create_async_engine(url, poolclass=pool.NullPool)
+
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+
+    await connectable.dispose()
+
+
+def run_migrations_online() -> None:
+    """Run migrations in 'online' mode.
+
+    Code already inside an event loop (tests, app start-up) cannot call asyncio.run(): it
+    hands in a connection instead, `cfg.attributes["connection"] = sync_connection` from
+    `await async_connection.run_sync(...)`, and the migrations run on that connection.
+    """
+    connection = config.attributes.get("connection")
+    if connection is None:
+        asyncio.run(run_async_migrations())
+    else:
+        do_run_migrations(connection)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
