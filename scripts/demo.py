@@ -4,13 +4,16 @@
 Creates the schema, starts the app under uvicorn on 127.0.0.1 (a free port), creates a user and
 a post with real HTTP requests, reads them back, prints each exchange, and stops the server
 (whose lifespan disposes the engine). Needs the skill's dependencies: run it with `uv run`.
+With --url it runs on that database instead, which must not have the app's tables yet; the
+demo drops the tables it created when it ends.
 
 Usage:
-  uv run python scripts/demo.py [--database PATH]
+  uv run python scripts/demo.py [--database PATH | --url URL]
 
 Examples:
   uv run python scripts/demo.py
   uv run python scripts/demo.py --database /tmp/demo.db
+  uv run python scripts/demo.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/scratch
 """
 
 import argparse
@@ -38,17 +41,36 @@ def show(method: str, path: str, status: int, body: Any) -> None:
     print(json.dumps(body, indent=2))
 
 
-async def run_demo(database: Path) -> int:
-    os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
+async def run_demo(url: str, drop_after: bool = False) -> int:
+    os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ASSETS))
-    import httpx
-    import uvicorn
+    from sqlalchemy import inspect
 
     from app.db import Base, engine
     from app.main import app
 
     async with engine.begin() as conn:
+        existing = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        clash = sorted(set(existing) & set(Base.metadata.tables))
+        if clash:
+            print(
+                f"error: the database already has tables {clash}; use an empty one", file=sys.stderr
+            )
+            await engine.dispose()
+            return 2
         await conn.run_sync(Base.metadata.create_all)
+    try:
+        return await serve_and_call(app)
+    finally:
+        if drop_after:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
+
+
+async def serve_and_call(app: Any) -> int:
+    import httpx
+    import uvicorn
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -96,7 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="SQLite file to create; must not exist yet (default: a file in a new temp folder)",
     )
+    parser.add_argument(
+        "--url",
+        help="database URL to run on instead of a SQLite file (default: none)",
+    )
     args = parser.parse_args(argv)
+    if args.url and args.database:
+        print("error: give --database or --url, not both", file=sys.stderr)
+        return 2
+    if args.url:
+        try:
+            return asyncio.run(run_demo(args.url, drop_after=True))
+        except Exception as exc:  # any failure to connect or create tables is one line, no trace
+            print(f"error: cannot run on that database: {type(exc).__name__}", file=sys.stderr)
+            return 2
     if args.database is not None:
         database: Path = args.database.resolve()
         if database.exists():
@@ -110,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"error: folder {database.parent} does not exist; create it first", file=sys.stderr
             )
             return 2
-        status = asyncio.run(run_demo(database))
+        status = asyncio.run(run_demo(f"sqlite+aiosqlite:///{database}"))
         print(f"database file kept: {database}")
         return status
     with tempfile.TemporaryDirectory(prefix="database-demo-") as folder:
-        return asyncio.run(run_demo(Path(folder) / "demo.db"))
+        return asyncio.run(run_demo(f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"))
 
 
 if __name__ == "__main__":

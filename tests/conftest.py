@@ -6,7 +6,9 @@ with the same fixtures (assets/tests/conftest.py, loaded once as a plugin).
 
 import asyncio
 import os
+import pathlib
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -51,6 +53,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _created = pytest.StashKey[str]()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: pathlib.Path, postgresql_url: str
+) -> Iterator[str]:
+    """The URL of a new, empty database of the test's own, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"skill_empty_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_run(postgresql_url, f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        reason = f"postgresql: cannot create a database: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_run(postgresql_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
