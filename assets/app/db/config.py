@@ -7,18 +7,29 @@ from dataclasses import dataclass
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
 
 
+def _raw(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    return raw or None
+
+
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
+    raw = _raw(environ, name)
     try:
-        return int(raw)
+        return default if raw is None else int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(environ, name)
+    try:
+        return default if raw is None else float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
+    raw = (_raw(environ, name) or "").lower()
     if raw == "":
         return default
     if raw in {"1", "true", "yes", "on"}:
@@ -48,7 +59,7 @@ class DatabaseSettings:
             url=environ.get("DATABASE_URL") or DEFAULT_URL,
             pool_size=_int(environ, "DB_POOL_SIZE", cls.pool_size),
             max_overflow=_int(environ, "DB_MAX_OVERFLOW", cls.max_overflow),
-            pool_timeout=float(_int(environ, "DB_POOL_TIMEOUT", int(cls.pool_timeout))),
+            pool_timeout=_float(environ, "DB_POOL_TIMEOUT", cls.pool_timeout),
             pool_recycle=_int(environ, "DB_POOL_RECYCLE", cls.pool_recycle),
             pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", cls.pool_pre_ping),
             echo=_bool(environ, "DB_ECHO", cls.echo),
