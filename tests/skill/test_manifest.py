@@ -1,0 +1,263 @@
+"""skill.yaml: valid against its schema, true to the tree, in step with SKILL.md and pyproject."""
+
+import ast
+import copy
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "tests" / "skill" / "skill.schema.json"
+
+# the phrases the skill promises to answer to (issue 6); the manifest may add more, never fewer
+REQUIRED_TRIGGERS = [
+    "set up a database",
+    "create database models",
+    "add SQLAlchemy",
+    "create migrations",
+    "run Alembic",
+    "connect to PostgreSQL",
+    "add a database layer",
+    "create CRUD operations",
+    "set up async database",
+]
+REQUIRED_KEYWORDS = [
+    "SQLAlchemy",
+    "Alembic",
+    "ORM",
+    "async database",
+    "connection pool",
+    "database migrations",
+]
+DATABASE_LIBRARIES = {"sqlalchemy", "alembic", "asyncpg", "aiosqlite"}
+
+
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _schema_errors(data: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
+
+
+def _candidate_files(folder: str) -> set[str]:
+    """Files under a folder that are tracked or about to be (untracked but not ignored)."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", folder],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return {path for path in out.split("\0") if path and (ROOT / path).is_file()}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def test_validate_manifest_against_schema(manifest: dict[str, Any]) -> None:
+    assert _schema_errors(manifest) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(lambda m: m.update(homepage="x"), "Additional properties", id="unknown-key"),
+        pytest.param(lambda m: m.pop("version"), "'version' is a required", id="missing-version"),
+        pytest.param(lambda m: m.update(name="Database"), "does not match", id="uppercase-name"),
+        pytest.param(
+            lambda m: m["scripts"][0].update(usage="python scaffold.py"),
+            "does not match",
+            id="usage-without-skill-dir",
+        ),
+        pytest.param(
+            lambda m: m["requirements"]["libraries"][0].update(range="2.0"),
+            "does not match",
+            id="range-without-operator",
+        ),
+        pytest.param(
+            lambda m: m["backends"][0].update(name="mysql"), "is not one of", id="unknown-backend"
+        ),
+    ],
+)
+def test_reject_broken_manifest_with_schema(
+    manifest: dict[str, Any], change: Any, expected: str
+) -> None:
+    broken = copy.deepcopy(manifest)
+    change(broken)
+    assert any(expected in error for error in _schema_errors(broken)), _schema_errors(broken)
+
+
+def test_find_every_listed_path(manifest: dict[str, Any]) -> None:
+    listed = [
+        entry["path"]
+        for section in ("references", "scripts", "assets")
+        for entry in manifest[section]
+    ]
+    missing = [
+        path
+        for path in [manifest["entry"], *listed]
+        if not ((ROOT / path).is_dir() if path.endswith("/") else (ROOT / path).is_file())
+    ]
+    assert missing == [], f"skill.yaml lists paths that do not exist: {missing}"
+
+
+def test_list_every_reference_file(manifest: dict[str, Any]) -> None:
+    listed = {entry["path"] for entry in manifest["references"]}
+    assert _candidate_files("references") == listed
+
+
+def test_list_every_script(manifest: dict[str, Any]) -> None:
+    # modules starting with _ are private helpers the scripts import, not commands
+    present = {p for p in _candidate_files("scripts") if not Path(p).name.startswith("_")}
+    assert present == {entry["path"] for entry in manifest["scripts"]}
+
+
+def test_cover_every_asset_file(manifest: dict[str, Any]) -> None:
+    listed = [entry["path"] for entry in manifest["assets"]]
+
+    def covered(path: str) -> bool:
+        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in listed)
+
+    assert sorted(p for p in _candidate_files("assets") if not covered(p)) == []
+
+
+def test_match_identity_with_skill_md(
+    manifest: dict[str, Any], frontmatter: dict[str, Any], pyproject: dict[str, Any]
+) -> None:
+    metadata = frontmatter.get("metadata") or {}
+    assert manifest["name"] == frontmatter["name"]
+    assert manifest["description"] == frontmatter["description"]
+    assert manifest["version"] == str(metadata.get("version")) == pyproject["project"]["version"]
+
+
+def test_keep_required_triggers_and_keywords(manifest: dict[str, Any]) -> None:
+    assert set(REQUIRED_TRIGGERS) <= set(manifest["triggers"])
+    assert set(REQUIRED_KEYWORDS) <= set(manifest["keywords"])
+
+
+def test_find_triggers_in_skill_md_description(
+    manifest: dict[str, Any], frontmatter: dict[str, Any]
+) -> None:
+    description = _words(frontmatter["description"])
+    absent = [
+        phrase
+        for phrase in manifest["triggers"] + manifest["keywords"]
+        if _words(phrase) not in description
+    ]
+    assert absent == [], f"SKILL.md's description lacks these phrases: {absent}"
+
+
+def _pyproject_libraries(pyproject: dict[str, Any]) -> dict[str, tuple[set[str], SpecifierSet]]:
+    requirements = map(Requirement, pyproject["project"]["dependencies"])
+    return {canonicalize_name(r.name): (set(r.extras), r.specifier) for r in requirements}
+
+
+def test_match_library_ranges_with_pyproject(
+    manifest: dict[str, Any], pyproject: dict[str, Any]
+) -> None:
+    listed = {
+        canonicalize_name(lib["name"]): (set(lib.get("extras", [])), SpecifierSet(lib["range"]))
+        for lib in manifest["requirements"]["libraries"]
+    }
+    assert listed == _pyproject_libraries(pyproject)
+
+
+def test_match_python_range_with_pyproject(
+    manifest: dict[str, Any], pyproject: dict[str, Any]
+) -> None:
+    listed = SpecifierSet(manifest["requirements"]["python"])
+    assert listed == SpecifierSet(pyproject["project"]["requires-python"])
+    assert listed.contains(f"{sys.version_info.major}.{sys.version_info.minor}")
+
+
+def test_match_tested_versions_with_lockfile(manifest: dict[str, Any]) -> None:
+    with (ROOT / "uv.lock").open("rb") as f:
+        locked = {canonicalize_name(p["name"]): p["version"] for p in tomllib.load(f)["package"]}
+    for lib in manifest["requirements"]["libraries"]:
+        name = canonicalize_name(lib["name"])
+        assert Version(lib["tested"]) == Version(locked[name]), f"uv.lock: {locked[name]}"
+        assert SpecifierSet(lib["range"]).contains(lib["tested"]), f"{name}: tested outside range"
+
+
+def test_match_backends_with_pytest_markers(
+    manifest: dict[str, Any], pyproject: dict[str, Any]
+) -> None:
+    ini = pyproject["tool"]["pytest"]["ini_options"]
+    markers = {line.split(":")[0].strip() for line in ini["markers"]}
+    libraries = {canonicalize_name(lib["name"]) for lib in manifest["requirements"]["libraries"]}
+    names = set()
+    for backend in manifest["backends"]:
+        names.add(backend["name"])
+        assert canonicalize_name(backend["driver"]) in libraries
+        url = make_url(backend["url"])
+        assert url.get_backend_name() == backend["name"]
+        assert url.get_driver_name() == backend["driver"]
+    assert names <= markers, f"backends without a pytest marker: {names - markers}"
+    assert names == {"sqlite", "postgresql"}
+
+
+def _imported_top_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "script" in metafunc.fixturenames:
+        data = yaml.safe_load((ROOT / "skill.yaml").read_text(encoding="utf-8"))
+        entries = [pytest.param(e, id=Path(e["path"]).name) for e in data["scripts"]]
+        metafunc.parametrize("script", entries)
+
+
+def test_declare_database_libraries_truthfully(script: dict[str, Any]) -> None:
+    path = ROOT / script["path"]
+    assert path.is_file(), f"{script['path']} is listed in skill.yaml but not written yet"
+    imported = _imported_top_modules(path)
+    # private helpers next to the script count as its own code, not as dependencies
+    own = {p.stem for p in path.parent.glob("_*.py")}
+    third_party = imported - set(sys.stdlib_module_names) - own - {"__future__"}
+    if script["needs_database_libraries"]:
+        assert imported & DATABASE_LIBRARIES, f"{path.name} imports none of {DATABASE_LIBRARIES}"
+    else:
+        assert third_party == set(), f"{path.name} must run on the standard library alone"
+
+
+def test_match_script_usage_with_help(script: dict[str, Any], tmp_path: Path) -> None:
+    path = ROOT / script["path"]
+    assert path.is_file(), f"{script['path']} is listed in skill.yaml but not written yet"
+    result = subprocess.run(
+        [sys.executable, str(path), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    flags = set(re.findall(r"--[a-z][a-z-]*", script["usage"]))
+    offered = set(re.findall(r"--[a-z][a-z-]*", result.stdout))
+    assert flags - offered == set(), "usage in skill.yaml names options --help lacks"
