@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Check that a project's Alembic migrations round-trip and match its models.
+
+Runs five steps on an empty database and prints one line per step:
+  single head      the revisions form one line of history (no unmerged branches)
+  upgrade head     every revision applies
+  no drift         models and migrations describe the same schema (what `alembic check` tests)
+  downgrade base   every revision's downgrade runs and leaves no table behind
+  upgrade head     the revisions apply again after the downgrade
+It stops at the first failure (exit 1) and says what to fix. Bad usage exits 2: a missing
+folder, no alembic.ini, an env.py that fails to import, an unreachable or non-empty database.
+
+The database defaults to a throwaway SQLite file in a temporary folder, so no server is needed.
+A --url database must be empty (the downgrade step drops every table); env.py must read the URL
+from DATABASE_URL (the skill's env.py does) or from sqlalchemy.url, both set by this script.
+
+It imports the project, so run it with the project's Python, where alembic, sqlalchemy and the
+database drivers are installed (for example through `uv run`).
+
+Usage:
+  check_migrations.py [PROJECT_DIR] [--url URL] [--json] [--debug]
+
+Examples:
+  uv run python ~/.skills/database/scripts/check_migrations.py
+  uv run python check_migrations.py path/to/project --url postgresql+asyncpg://me@127.0.0.1/scratch
+  uv run python check_migrations.py --json
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "a throwaway SQLite file (sqlite+aiosqlite)"
+
+
+class UsageError(Exception):
+    """Bad input: the check could not start (exit 2)."""
+
+
+class StepFailed(Exception):
+    """A step found a problem (exit 1)."""
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: str
+
+
+def mask(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def first_line(exc: BaseException, secret: str | None = None) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return line.replace(secret, "***") if secret else line
+
+
+def describe_diff(diff: Any) -> str:
+    """One autogenerate difference in words: database (migrations) versus models."""
+    if isinstance(diff, list):
+        return "; ".join(describe_diff(item) for item in diff)
+    kind = diff[0]
+    if kind in ("add_table", "remove_table"):
+        where = "models have" if kind == "add_table" else "the migrations create"
+        lack = "the migrations lack" if kind == "add_table" else "no model has"
+        return f"{where} table {diff[1].name} that {lack}"
+    if kind in ("add_column", "remove_column"):
+        _, _, table, column = diff
+        if kind == "add_column":
+            return (
+                f"models have column {table}.{column.name} ({column.type}) that the migrations lack"
+            )
+        return f"the migrations create column {table}.{column.name} that the models lack"
+    if kind in ("add_index", "remove_index"):
+        index = diff[1]
+        columns = ", ".join(str(getattr(c, "name", c)) for c in index.expressions)
+        what = f"index {index.name} on {index.table.name} ({columns})"
+        if kind == "add_index":
+            return f"models have {what} that the migrations lack"
+        return f"the migrations create {what} that the models lack"
+    if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        constraint = diff[1]
+        what = f"constraint {constraint.name} on {constraint.table.name}"
+        if kind.startswith("add"):
+            return f"models have {what} that the migrations lack"
+        return f"the migrations create {what} that the models lack"
+    if kind.startswith("modify_"):
+        _, _, table, column, _, old, new = diff
+        attribute = kind.removeprefix("modify_").replace("nullable", "nullability")
+        if kind == "modify_nullable":
+            old, new = ("NULL" if v else "NOT NULL" for v in (old, new))
+        old = getattr(getattr(old, "arg", old), "text", getattr(old, "arg", old))
+        new = getattr(getattr(new, "arg", new), "text", getattr(new, "arg", new))
+        return (
+            f"column {table}.{column} {attribute} is {old} in the migrations, {new} in the models"
+        )
+    return f"{kind}: {diff[1:]}"
+
+
+@contextlib.contextmanager
+def inside(project: Path, url: str) -> Iterator[None]:
+    """Run with the project as cwd and import root, and DATABASE_URL set; restore afterwards."""
+    saved_cwd, saved_path, saved_url = os.getcwd(), list(sys.path), os.environ.get("DATABASE_URL")
+    os.chdir(project)
+    sys.path.insert(0, str(project))
+    os.environ["DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        if saved_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved_url
+
+
+def run_on(url: str, work: Any) -> Any:
+    """Call work(sync_connection) in a committed transaction, through the URL's own driver."""
+    import asyncio
+
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    if not make_url(url).get_dialect().is_async:
+        engine = create_engine(url, poolclass=pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        finally:
+            engine.dispose()
+
+    async def run() -> Any:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def table_names(url: str) -> list[str]:
+    from sqlalchemy import inspect
+
+    names: list[str] = run_on(url, lambda conn: inspect(conn).get_table_names())
+    return names
+
+
+def drop_version_table(url: str) -> None:
+    from sqlalchemy import text
+
+    run_on(url, lambda conn: conn.execute(text("DROP TABLE IF EXISTS alembic_version")))
+
+
+def alembic_step(project: Path, action: str, run: Any, secret: str | None) -> None:
+    """Run one Alembic command; turn its failure into a sentence naming the file at fault."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            run()
+    except StepFailed:
+        raise
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        versions = [f for f in frames if Path(f.filename).parent.name == "versions"]
+        if versions:
+            where = f"{Path(versions[-1].filename).name}:{versions[-1].lineno}"
+            raise StepFailed(f"{action} failed in {where}: {first_line(exc, secret)}") from exc
+        env = [f for f in frames if Path(f.filename).name == "env.py"]
+        if env and isinstance(exc, ImportError | SyntaxError | NameError | AttributeError):
+            raise UsageError(
+                f"env.py failed at line {env[-1].lineno}: {first_line(exc, secret)}; run from "
+                f"the project folder, with its dependencies installed"
+            ) from exc
+        raise StepFailed(f"{action} failed: {first_line(exc, secret)}") from exc
+
+
+def run_checks(project: Path, url: str, steps: list[Step]) -> None:
+    """Append one Step per passed check; raise StepFailed or UsageError at the first problem."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util import AutogenerateDiffsDetected
+    from sqlalchemy.engine import make_url
+
+    secret = make_url(url).password
+    secret = str(secret) if secret else None
+    cfg = Config(str(project / "alembic.ini"), stdout=io.StringIO())
+    # for env.py files that read alembic.ini's URL; %% survives configparser interpolation
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    try:
+        heads = ScriptDirectory.from_config(cfg).get_heads()
+    except Exception as exc:
+        raise UsageError(
+            f"cannot read the revisions: {first_line(exc)}; check script_location"
+        ) from exc
+    if len(heads) != 1:
+        fix = "merge them: alembic merge heads -m merge" if heads else "create one: alembic "
+        fix += "" if heads else "revision --autogenerate -m init"
+        raise StepFailed(f"single head: {len(heads)} heads ({', '.join(heads)}); {fix}")
+    steps.append(Step("single head", True, heads[0]))
+
+    alembic_step(project, "upgrade head", lambda: command.upgrade(cfg, "head"), secret)
+    if "alembic_version" not in table_names(url):
+        raise UsageError(
+            f"env.py migrated another database than {mask(url)}: make it read DATABASE_URL"
+        )
+    steps.append(Step("upgrade head", True, f"at {heads[0]}"))
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            command.check(cfg)
+    except AutogenerateDiffsDetected as exc:
+        differences = "; ".join(describe_diff(d) for d in exc.diffs)
+        raise StepFailed(
+            f"no drift: {differences}; add a revision (alembic revision --autogenerate -m "
+            f"'...'), review it, and run this check again"
+        ) from exc
+    steps.append(Step("no drift", True, "models match the migrations"))
+
+    alembic_step(project, "downgrade base", lambda: command.downgrade(cfg, "base"), secret)
+    left = sorted(set(table_names(url)) - {"alembic_version"})
+    if left:
+        raise StepFailed(f"downgrade base left tables {', '.join(left)}: drop them in downgrade()")
+    steps.append(Step("downgrade base", True, "no table left"))
+
+    alembic_step(project, "upgrade head again", lambda: command.upgrade(cfg, "head"), secret)
+    steps.append(Step("upgrade head again", True, f"at {heads[0]}"))
+    # leave the database empty, as found, so the check can run on it again
+    alembic_step(project, "downgrade base", lambda: command.downgrade(cfg, "base"), secret)
+    drop_version_table(url)
+
+
+def check_project(project: Path) -> None:
+    """Raise UsageError unless the project folder holds alembic.ini."""
+    if not project.is_dir():
+        raise UsageError(
+            f"project folder {project} does not exist: pass the folder with alembic.ini"
+        )
+    if not (project / "alembic.ini").is_file():
+        raise UsageError(
+            f"no alembic.ini in {project}: pass the project folder, or copy the skill's "
+            f"assets/alembic.ini and assets/migrations/ into it"
+        )
+
+
+def check_database(url: str) -> None:
+    """Raise UsageError unless the database is reachable and empty."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise UsageError(
+            "--url is not a database URL: use dialect+driver://user:pass@host/db"
+        ) from None
+    secret = str(parsed.password) if parsed.password else None
+    try:
+        tables = table_names(url)
+    except Exception as exc:
+        raise UsageError(
+            f"cannot use {mask(url)}: {first_line(exc, secret)}; start the server, or fix --url "
+            f"(an async driver such as postgresql+asyncpg:// or sqlite+aiosqlite://)"
+        ) from exc
+    if tables:
+        raise UsageError(
+            f"{mask(url)} already has tables ({', '.join(sorted(tables)[:5])}): the check "
+            f"drops every table, so point --url at an empty database"
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="check_migrations.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "project",
+        nargs="?",
+        default=".",
+        metavar="PROJECT_DIR",
+        help="folder holding alembic.ini (default: the current directory)",
+    )
+    parser.add_argument("--url", help=f"empty database to migrate (default: {DEFAULT_URL})")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document (default: off)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure (default: off)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        import alembic  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as exc:
+        print(
+            f"error: {exc.name} is not importable: run this with the project's Python "
+            f"(for example `uv run python check_migrations.py`)",
+            file=sys.stderr,
+        )
+        return 2
+    project = Path(args.project).resolve()
+    steps: list[Step] = []
+    out = sys.stderr if args.json else sys.stdout
+    code, error = 0, ""
+    with tempfile.TemporaryDirectory(prefix="check_migrations_") as tmp:
+        url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'check.db'}"
+        try:
+            check_project(project)
+            with inside(project, url):
+                check_database(url)
+                run_checks(project, url, steps)
+        except (UsageError, StepFailed) as exc:
+            code, error = (2 if isinstance(exc, UsageError) else 1), str(exc)
+            if args.debug:
+                traceback.print_exception(exc, file=sys.stderr)
+        for step in steps:
+            print(f"ok    {step.name}: {step.detail}", file=out)
+        if error:
+            print(
+                f"{'FAIL' if code == 1 else 'error'}  {error}",
+                file=out if code == 1 else sys.stderr,
+            )
+    if args.json:
+        report = {
+            "project": str(project),
+            "url": mask(url) if args.url else DEFAULT_URL,
+            "ok": code == 0,
+            "steps": [asdict(s) for s in steps],
+            "error": error or None,
+        }
+        print(json.dumps(report, indent=2))
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
