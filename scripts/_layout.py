@@ -1,0 +1,193 @@
+"""Find a FastAPI project's package and the module that creates its app (used by scaffold.py)."""
+
+import ast
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+# folders that never hold the application module
+SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", "tests", "migrations"}
+PREFERRED_NAMES = ("main.py", "app.py", "api.py", "server.py", "__init__.py")
+
+
+class LayoutError(Exception):
+    """The project cannot be scaffolded as it is; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class AppModule:
+    path: Path
+    module: str
+    variable: str
+    # the expression passed as lifespan=..., when the app already has one
+    lifespan: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+    package: str
+    package_dir: Path
+    # the folder that goes on sys.path: the project itself, or its src/
+    import_root: Path
+    app: AppModule
+
+
+def _is_fastapi_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "FastAPI") or (
+        isinstance(func, ast.Attribute) and func.attr == "FastAPI"
+    )
+
+
+def _lifespan(call: ast.Call) -> str | None:
+    for keyword in call.keywords:
+        if keyword.arg == "lifespan" and not (
+            isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+        ):
+            return ast.unparse(keyword.value)
+    return None
+
+
+def find_app_in_file(path: Path) -> tuple[str | None, str | None, int] | None:
+    """(module-level variable or None, lifespan expression, line) of a FastAPI(...) call."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "FastAPI" not in source:
+        return None
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and _is_fastapi_call(value) and isinstance(target, ast.Name):
+            return target.id, _lifespan(value), node.lineno
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Call) and _is_fastapi_call(sub):
+            return None, _lifespan(sub), sub.lineno
+    return None
+
+
+def _python_files(package_dir: Path) -> list[Path]:
+    found: list[Path] = []
+    for path in sorted(package_dir.rglob("*.py")):
+        parts = path.relative_to(package_dir).parts
+        if not any(part in SKIP_DIRS or part.startswith(".") for part in parts[:-1]):
+            found.append(path)
+    # the conventional names first, then the shallowest module
+    rank = {name: i for i, name in enumerate(PREFERRED_NAMES)}
+    return sorted(found, key=lambda p: (len(p.parts), rank.get(p.name, len(rank)), str(p)))
+
+
+def _module_name(path: Path, import_root: Path) -> str:
+    parts = list(path.relative_to(import_root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def find_app(root: Path, package_dir: Path, import_root: Path) -> AppModule | None:
+    inside_function: Path | None = None
+    for path in _python_files(package_dir):
+        found = find_app_in_file(path)
+        if found is None:
+            continue
+        variable, lifespan, line = found
+        if variable is None:
+            inside_function = inside_function or path
+            continue
+        return AppModule(path, _module_name(path, import_root), variable, lifespan, line)
+    if inside_function is not None:
+        raise LayoutError(
+            f"{inside_function.relative_to(root)} creates FastAPI(...) inside a function; the "
+            "copied tests import a module-level app: add `app = create_app()` (your factory) "
+            "to that module"
+        )
+    return None
+
+
+def _pyproject_names(root: Path) -> list[str]:
+    """Package names a pyproject.toml declares (project name, poetry/hatch/setuptools lists)."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    tool = data.get("tool", {})
+    raw: list[object] = [data.get("project", {}).get("name"), tool.get("poetry", {}).get("name")]
+    for entry in tool.get("poetry", {}).get("packages", []):
+        raw.append(entry.get("include") if isinstance(entry, dict) else None)
+    wheel = tool.get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    raw.extend(wheel.get("packages", []))
+    packages = tool.get("setuptools", {}).get("packages", [])
+    raw.extend(packages if isinstance(packages, list) else [])
+    names: list[str] = []
+    for item in raw:
+        if isinstance(item, str) and item:
+            name = re.sub(r"[-.]+", "_", Path(item).name).lower()
+            if name.isidentifier() and name not in names:
+                names.append(name)
+    return names
+
+
+def _has_python(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("*.py"))
+
+
+def _candidates(root: Path, package: str | None) -> list[tuple[str, Path, Path]]:
+    """(dotted package, package folder, import root) in the order they are tried."""
+    src = root / "src"
+    if package is not None:
+        parts = package.split(".")
+        if not all(part.isidentifier() for part in parts):
+            raise LayoutError(f"--package {package!r} is not a Python package name: use a.b form")
+        found = [(package, base.joinpath(*parts), base) for base in (root, src)]
+        return [c for c in found if _has_python(c[1])]
+    found = []
+    if _has_python(root / "app"):
+        found.append(("app", root / "app", root))
+    if src.is_dir():
+        for child in sorted(src.iterdir()):
+            if (child / "__init__.py").is_file() and child.name.isidentifier():
+                found.append((child.name, child, src))
+    for name in _pyproject_names(root):
+        for base in (root, src):
+            candidate = (name, base / name, base)
+            if _has_python(base / name) and candidate not in found:
+                found.append(candidate)
+    return found
+
+
+def detect(root: Path, package: str | None = None) -> Layout:
+    """The project's package and app module, or LayoutError saying what is missing."""
+    candidates = _candidates(root, package)
+    if not candidates:
+        if package is not None:
+            raise LayoutError(
+                f"no package {package!r} in {root} or {root / 'src'}: check the name given to "
+                "--package"
+            )
+        raise LayoutError(
+            f"no FastAPI project layout in {root}: expected an app/ package, src/<package>/ or "
+            "a package named in pyproject.toml; run from the project folder or pass --package NAME"
+        )
+    for name, package_dir, import_root in candidates:
+        app = find_app(root, package_dir, import_root)
+        if app is not None:
+            return Layout(root, name, package_dir, import_root, app)
+    tried = ", ".join(str(c[1].relative_to(root)) for c in candidates)
+    raise LayoutError(
+        f"no module in {tried} creates a FastAPI(...) app: create one (app = FastAPI()) "
+        "or pass --package NAME for the package that does"
+    )

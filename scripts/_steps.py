@@ -1,0 +1,130 @@
+"""The next steps scaffold.py prints: dependencies, app edits, pytest settings, merges."""
+
+import tomllib
+from pathlib import Path
+
+from _layout import Layout
+from _rewrite import AppChanges
+
+DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def _indent(code: str) -> str:
+    return "".join(f"    {line}" if line.strip() else line for line in code.splitlines(True))
+
+
+def dependency_step(db: str) -> dict[str, str]:
+    other = DRIVERS["postgresql" if db == "sqlite" else "sqlite"]
+    return {
+        "title": "Add the dependencies (the copied tests run on SQLite and PostgreSQL, so the "
+        f"other driver, {other}, is a dev dependency):",
+        "code": f'uv add "sqlalchemy[asyncio]" alembic {DRIVERS[db]}\n'
+        f"uv add --dev pytest pytest-asyncio httpx {other}",
+    }
+
+
+def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
+    app = layout.app
+    where = app.path.relative_to(layout.root).as_posix()
+    steps = []
+    if changes.imports:
+        steps.append({"title": f"Add these imports to {where}:", "code": changes.imports})
+    if changes.lifespan:
+        steps.append(
+            {
+                "title": f"Define this lifespan above `{app.variable} = FastAPI(` (line "
+                f"{app.line}) in {where}, so shutdown disposes the engine:",
+                "code": changes.lifespan,
+            }
+        )
+        steps.append(
+            {
+                "title": f"Pass it to the app: add `{changes.app_argument}` to the FastAPI(...) "
+                f"call on line {app.line}.",
+                "code": "",
+            }
+        )
+    if changes.lifespan_merge:
+        steps.append(
+            {
+                "title": f"Your app already has a lifespan ({app.lifespan}); add these lines "
+                "after its `yield`, so shutdown disposes the engine:",
+                "code": changes.lifespan_merge,
+            }
+        )
+    if changes.after_app:
+        steps.append(
+            {
+                "title": f"Add these lines after the app is created in {where} (the routers, "
+                "and database errors a client can retry answered as 503):",
+                "code": changes.after_app,
+            }
+        )
+    return steps
+
+
+def pytest_step(layout: Layout) -> dict[str, str]:
+    path = layout.import_root.relative_to(layout.root).as_posix()
+    snippet = (
+        "[tool.pytest.ini_options]\n"
+        f'pythonpath = ["{path}"]\n'
+        'testpaths = ["tests"]\n'
+        'asyncio_mode = "auto"\n'
+        'asyncio_default_fixture_loop_scope = "session"\n'
+        'asyncio_default_test_loop_scope = "session"\n'
+    )
+    try:
+        data = tomllib.loads((layout.root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    has_table = "ini_options" in data.get("tool", {}).get("pytest", {})
+    verb = "Merge these keys into the [tool.pytest.ini_options] of" if has_table else "Add to"
+    return {
+        "title": f"{verb} pyproject.toml (the copied tests need pytest-asyncio's auto mode and "
+        "one event loop per session, shared by the engine fixture and the tests):",
+        "code": snippet,
+    }
+
+
+def migration_step(revision_copied: bool) -> dict[str, str]:
+    if revision_copied:
+        return {
+            "title": "Create the tables with the example revision (DATABASE_URL picks the "
+            "database; see .env.example):",
+            "code": "uv run alembic upgrade head",
+        }
+    return {
+        "title": "Generate the first revision from your models, review it, and apply it:",
+        "code": 'uv run alembic revision --autogenerate -m "create tables"\n'
+        "uv run alembic upgrade head",
+    }
+
+
+def test_step() -> dict[str, str]:
+    return {
+        "title": "Run the tests on both backends (PostgreSQL from TEST_POSTGRES_URL, default "
+        "the local server's `test` database; `-m sqlite` runs SQLite only):",
+        "code": "uv run pytest",
+    }
+
+
+def conflict_step(conflicts: list[tuple[Path, Path, str]], root: Path) -> dict[str, str] | None:
+    lines = []
+    for path, proposed, state in conflicts:
+        rel, new = path.relative_to(root).as_posix(), proposed.relative_to(root).as_posix()
+        if state == "blocked":
+            lines.append(f"{new} already exists with other content: move it away and rerun")
+        else:
+            lines.append(f"merge {new} into {rel} (yours was kept), then delete {new}")
+    if not lines:
+        return None
+    return {"title": "Merge the files that already existed:", "code": "\n".join(lines)}
+
+
+def render(steps: list[dict[str, str]]) -> str:
+    out = []
+    for number, step in enumerate(steps, 1):
+        out.append(f"{number}. {step['title']}\n")
+        if step["code"]:
+            out.append("\n" + _indent(step["code"].rstrip("\n") + "\n") + "\n")
+    return "".join(out)
