@@ -11,6 +11,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "install: installs the skill with the npm skills installer (needs npm)"
+    )
+
+
 def split_frontmatter(text: str) -> tuple[list[str], dict[str, Any]]:
     """SKILL.md's frontmatter: the lines between the two --- fences, and what YAML makes of them."""
     lines = text.splitlines()
