@@ -1,11 +1,9 @@
 """The /posts feed, paged by keyset cursor."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, status
 
 from app import repository
-from app.api.deps import Limit
+from app.api.deps import CursorQuery, Limit
 from app.db import SessionDep
 from app.pagination import InvalidCursorError, decode_cursor
 from app.schemas import PostPublic, PostsPage
@@ -16,7 +14,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 @router.get("", response_model=PostsPage)
 async def read_posts(
     session: SessionDep,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorQuery = None,
     limit: Limit = 20,
 ) -> PostsPage:
     try:
