@@ -234,16 +234,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("script", entries)
 
 
+def _imports_with_helpers(path: Path) -> set[str]:
+    """Top-level modules a script imports, following the private helpers (_name.py) beside it."""
+    seen, pending, modules = set(), [path], set()
+    while pending:
+        current = pending.pop()
+        seen.add(current)
+        for name in _imported_top_modules(current):
+            helper = path.parent / f"{name}.py"
+            if name.startswith("_") and helper.is_file():
+                pending += [] if helper in seen else [helper]
+            else:
+                modules.add(name)
+    return modules
+
+
 def test_declare_database_libraries_truthfully(script: dict[str, Any]) -> None:
     path = ROOT / script["path"]
     assert path.is_file(), f"{script['path']} is listed in skill.yaml but not written yet"
-    imported = _imported_top_modules(path)
-    # private helpers next to the script count as its own code, not as dependencies
-    own = {p.stem for p in path.parent.glob("_*.py")}
-    third_party = imported - set(sys.stdlib_module_names) - own - {"__future__"}
+    imported = _imports_with_helpers(path)
     if script["needs_database_libraries"]:
         assert imported & DATABASE_LIBRARIES, f"{path.name} imports none of {DATABASE_LIBRARIES}"
     else:
+        third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
         assert third_party == set(), f"{path.name} must run on the standard library alone"
 
 
