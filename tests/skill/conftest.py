@@ -67,6 +67,19 @@ def pyproject() -> dict[str, Any]:
         return tomllib.load(f)
 
 
+def candidate_files(folder: str = ".") -> set[str]:
+    """Files tracked or about to be (untracked but not ignored): what the next commit can ship."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", folder],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return {path for path in out.split("\0") if path and (ROOT / path).is_file()}
+
+
 @pytest.fixture(scope="session")
 def tracked_files() -> dict[str, str]:
     """Every tracked path, with its git mode (100644 or 100755), as a fresh clone would have it."""

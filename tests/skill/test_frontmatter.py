@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.skill.conftest import ROOT, split_frontmatter
+from tests.skill.conftest import ROOT, candidate_files, split_frontmatter
 
 ALLOWED_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
 
@@ -93,34 +93,21 @@ def test_flag_broken_frontmatter_with_claude_rules(text: str, problem: str) -> N
     assert any(problem in p for p in claude_problems(lines, data)), claude_problems(lines, data)
 
 
-def _skill_files() -> list[str]:
-    """Tracked files plus the untracked ones git does not ignore: what the next commit can ship."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    return [p for p in out.split("\0") if p and (ROOT / p).exists()]
-
-
 def test_keep_skill_md_only_at_top_level() -> None:
     # agents that scan folders for SKILL.md would load a nested one as a second skill
-    nested = [p for p in _skill_files() if Path(p).name.lower() == "skill.md" and p != "SKILL.md"]
-    assert nested == []
+    named = sorted(p for p in candidate_files() if Path(p).name.lower() == "skill.md")
+    assert named == ["SKILL.md"]
 
 
 def test_name_no_file_metadata_json() -> None:
     # the skills installer drops every file with this name
-    assert [p for p in _skill_files() if Path(p).name == "metadata.json"] == []
+    assert sorted(p for p in candidate_files() if Path(p).name == "metadata.json") == []
 
 
 def _script_paths() -> list[str]:
     return sorted(
         p
-        for p in _skill_files()
+        for p in candidate_files()
         if p.startswith("scripts/") and p.endswith(".py") and not Path(p).name.startswith("_")
     )
 

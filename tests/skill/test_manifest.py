@@ -19,7 +19,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.skill.conftest import ROOT, candidate_files
+
 SCHEMA_PATH = ROOT / "tests" / "skill" / "skill.schema.json"
 
 # the phrases the skill promises to answer to (issue 6); the manifest may add more, never fewer
@@ -56,19 +57,6 @@ def _schema_errors(data: Any) -> list[str]:
         f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
         for error in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     ]
-
-
-def _candidate_files(folder: str) -> set[str]:
-    """Files under a folder that are tracked or about to be (untracked but not ignored)."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", folder],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    return {path for path in out.split("\0") if path and (ROOT / path).is_file()}
 
 
 def _words(text: str) -> str:
@@ -124,12 +112,12 @@ def test_find_every_listed_path(manifest: dict[str, Any]) -> None:
 
 def test_list_every_reference_file(manifest: dict[str, Any]) -> None:
     listed = {entry["path"] for entry in manifest["references"]}
-    assert _candidate_files("references") == listed
+    assert candidate_files("references") == listed
 
 
 def test_list_every_script(manifest: dict[str, Any]) -> None:
     # modules starting with _ are private helpers the scripts import, not commands
-    present = {p for p in _candidate_files("scripts") if not Path(p).name.startswith("_")}
+    present = {p for p in candidate_files("scripts") if not Path(p).name.startswith("_")}
     assert present == {entry["path"] for entry in manifest["scripts"]}
 
 
@@ -139,7 +127,7 @@ def test_cover_every_asset_file(manifest: dict[str, Any]) -> None:
     def covered(path: str) -> bool:
         return any(path == p or (p.endswith("/") and path.startswith(p)) for p in listed)
 
-    assert sorted(p for p in _candidate_files("assets") if not covered(p)) == []
+    assert sorted(p for p in candidate_files("assets") if not covered(p)) == []
 
 
 def test_match_identity_with_skill_md(
