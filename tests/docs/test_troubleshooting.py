@@ -1,0 +1,716 @@
+"""Every failure in references/troubleshooting.md, reproduced with the wrong pattern.
+
+Each test runs the mistake a section describes on the current library versions, on SQLite and
+PostgreSQL unless the failure belongs to one driver (the test id names the backend), and checks
+that the text the section quotes is what the user sees: the exception as a traceback prints it,
+or the log or pytest output. Where the section's fix is code, a second test runs the fix and
+shows the failure gone. The lines a ```diff block removes are lines of this file, and the lines
+it adds are lines of an asset, so the document cannot drift from what ran.
+"""
+
+import asyncio
+import gc
+import importlib
+import importlib.util
+import inspect
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import traceback
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from fastapi import Depends, FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InvalidRequestError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.pool import NullPool
+
+from app.db.base import NAMING_CONVENTION
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine as create_app_engine
+from app.main import app as asset_app
+from app.models import User
+from tests.docs._markdown import ROOT
+from tests.docs.troubleshooting_doc import (
+    DOC,
+    assert_quoted,
+    diff_lines,
+    quote_pattern,
+    quoted_errors,
+    sections,
+    stripped_lines,
+)
+
+POSTGRESQL_ONLY = pytest.mark.parametrize(
+    "engine",
+    [pytest.param("postgresql_url", id="postgresql", marks=pytest.mark.postgresql)],
+    indirect=True,
+)
+SQLITE_ONLY = pytest.mark.parametrize(
+    "engine",
+    [pytest.param("sqlite_url", id="sqlite", marks=pytest.mark.sqlite)],
+    indirect=True,
+)
+
+
+def shown(exc: BaseException) -> str:
+    """The exception as the user sees it at the end of a traceback, with its causes."""
+    return "".join(traceback.format_exception(exc))
+
+
+@contextmanager
+def unawaited_coroutines_collected() -> Iterator[list[str]]:
+    """Collect the driver coroutines a MissingGreenlet leaves unawaited, inside the test.
+
+    The user sees them as "RuntimeWarning: coroutine ... was never awaited"; here they would
+    surface in whichever test the garbage collector happens to run.
+    """
+    seen: list[str] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: seen.append(repr(unraisable.object))
+    try:
+        yield seen
+    finally:
+        gc.collect()
+        sys.unraisablehook = previous
+
+
+def url_of(engine: AsyncEngine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def run_in_new_loop(
+    make: Callable[[], Coroutine[Any, Any, Any]],
+) -> tuple[asyncio.AbstractEventLoop, Any]:
+    """What asyncio.run does, but the loop stays open so the test decides when it closes."""
+    loop = asyncio.new_event_loop()
+    return loop, loop.run_until_complete(make())
+
+
+# a model with a default (lazy="select") relationship, the pattern the assets avoid
+class LazyBase(DeclarativeBase):
+    pass
+
+
+class Shelf(LazyBase):
+    __tablename__ = "troubleshooting_shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list["Book"]] = relationship()
+
+
+class Book(LazyBase):
+    __tablename__ = "troubleshooting_books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("troubleshooting_shelves.id"))
+
+
+def new_user(email: str = "ada@example.com") -> User:
+    return User(email=email, name="Ada", hashed_password="not-a-real-hash")
+
+
+# MissingGreenlet
+
+
+async def test_read_attribute_after_commit_raises_missing_greenlet(engine: AsyncEngine) -> None:
+    # wrong: expire_on_commit left at its default, True
+    session_factory = async_sessionmaker(engine)
+    try:
+        async with session_factory() as session:
+            user = new_user()
+            session.add(user)
+            await session.commit()
+            with unawaited_coroutines_collected():
+                with pytest.raises(SQLAlchemyError) as caught:
+                    user.name  # noqa: B018  (reading the expired attribute is the failure)
+                output = shown(caught.value)
+                del caught
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(User))
+    assert_quoted("missinggreenlet", output)
+
+
+async def test_read_attribute_after_commit_with_expire_on_commit_false(
+    connection: AsyncConnection,
+) -> None:
+    factory = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    async with factory() as session:
+        user = new_user()
+        session.add(user)
+        await session.commit()
+        assert user.name == "Ada"
+        assert user.updated_at.tzinfo is not None
+
+
+async def test_lazy_load_under_asyncio_raises_missing_greenlet(
+    connection: AsyncConnection,
+) -> None:
+    await connection.run_sync(LazyBase.metadata.create_all)
+    factory = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    async with factory() as session:
+        session.add(Shelf(id=1, books=[Book(id=1)]))
+        await session.commit()
+    async with factory() as session:
+        shelf = await session.get_one(Shelf, 1)
+        with unawaited_coroutines_collected():
+            with pytest.raises(SQLAlchemyError) as caught:
+                shelf.books  # noqa: B018
+            output = shown(caught.value)
+            del caught
+    assert_quoted("missinggreenlet", output)
+
+
+# lazy="raise"
+
+
+async def test_touch_unloaded_relationship_raises_lazy_raise_error(
+    session: AsyncSession,
+) -> None:
+    session.add(new_user())
+    await session.flush()
+    session.expunge_all()
+    user = await session.scalar(select(User))
+    assert user is not None
+    with pytest.raises(InvalidRequestError) as caught:
+        user.posts  # noqa: B018
+    assert_quoted("not-available-due-to-lazyraise", shown(caught.value))
+
+
+# QueuePool limit
+
+
+async def test_exhaust_pool_raises_queuepool_limit(engine: AsyncEngine) -> None:
+    small = create_async_engine(url_of(engine), pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        async with small.connect():
+            with pytest.raises(PoolTimeoutError) as caught:
+                await small.connect()
+    finally:
+        await small.dispose()
+    assert_quoted("queuepool-limit-reached", shown(caught.value))
+
+
+# attached to a different loop, Event loop is closed
+
+
+def select_one(engine: AsyncEngine) -> Callable[[], Coroutine[Any, Any, Any]]:
+    async def use() -> Any:
+        async with engine.connect() as conn:
+            return await conn.scalar(text("SELECT 1"))
+
+    return use
+
+
+@POSTGRESQL_ONLY
+def test_reuse_engine_in_second_event_loop_raises_different_loop(engine: AsyncEngine) -> None:
+    # wrong: one engine shared by two asyncio.run() calls (two event loops)
+    shared = create_async_engine(url_of(engine))
+    first, result = run_in_new_loop(select_one(shared))
+    assert result == 1
+    second = asyncio.new_event_loop()
+    try:
+        with pytest.raises(RuntimeError) as caught:
+            second.run_until_complete(select_one(shared)())
+    finally:
+        second.close()
+        first.run_until_complete(shared.dispose())
+        first.close()
+    assert_quoted("attached-to-a-different-loop", shown(caught.value))
+
+
+@POSTGRESQL_ONLY
+def test_dispose_engine_after_its_loop_closed_logs_event_loop_is_closed(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = create_async_engine(url_of(engine))
+    first, _ = run_in_new_loop(select_one(shared))
+    # asyncio.run closes its loop on return, with the pooled connection still open
+    first.close()
+    second = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
+            second.run_until_complete(shared.dispose())
+    finally:
+        second.close()
+    assert_quoted("event-loop-is-closed", caplog.text)
+
+
+PYTEST_PROJECT = {
+    "conftest.py": """
+        import os
+
+        import pytest
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+
+        @pytest.fixture(scope="session")
+        async def engine():
+            engine = create_async_engine(os.environ["TEST_URL"])
+            yield engine
+            await engine.dispose()
+    """,
+    "test_queries.py": """
+        from sqlalchemy import text
+
+
+        async def test_first(engine):
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT 1")) == 1
+
+
+        async def test_second(engine):
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT 1")) == 1
+    """,
+}
+
+
+def run_pytest_project(tmp_path: Path, url: str, ini: str) -> subprocess.CompletedProcess[str]:
+    for name, source in {**PYTEST_PROJECT, "pytest.ini": ini}.items():
+        (tmp_path / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, "TEST_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@POSTGRESQL_ONLY
+def test_session_engine_fixture_in_function_loops_fails_second_test(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # wrong: a session-scoped engine fixture, while each test gets its own event loop
+    result = run_pytest_project(tmp_path, url_of(engine), "[pytest]\nasyncio_mode = auto\n")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "1 failed, 1 passed" in output
+    assert_quoted("attached-to-a-different-loop", output)
+    assert_quoted("event-loop-is-closed", output)
+
+
+@POSTGRESQL_ONLY
+def test_session_engine_fixture_in_session_loop_passes(engine: AsyncEngine, tmp_path: Path) -> None:
+    ini = (
+        "[pytest]\nasyncio_mode = auto\n"
+        "asyncio_default_fixture_loop_scope = session\n"
+        "asyncio_default_test_loop_scope = session\n"
+    )
+    result = run_pytest_project(tmp_path, url_of(engine), ini)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 passed" in output
+    assert not quote_pattern("Event loop is closed").search(output)
+
+
+# another operation is in progress
+
+
+@POSTGRESQL_ONLY
+async def test_share_session_between_tasks_raises_another_operation_in_progress(
+    engine: AsyncEngine,
+) -> None:
+    # NullPool: the connection this test breaks is closed, never returned to a pool
+    isolated = create_async_engine(url_of(engine), poolclass=NullPool)
+    try:
+        async with AsyncSession(isolated) as session:
+            await session.execute(text("SELECT 1"))
+            # wrong: two tasks drive one session (and so one connection) at once
+            outcomes = await asyncio.gather(
+                session.execute(text("SELECT 1")), session.commit(), return_exceptions=True
+            )
+            await session.invalidate()
+    finally:
+        await isolated.dispose()
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert errors, outcomes
+    assert_quoted("another-operation-is-in-progress", shown(errors[0]))
+
+
+async def test_give_each_task_its_own_session(engine: AsyncEngine) -> None:
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def count_users() -> int:
+        async with factory() as session:
+            return (await session.scalar(select(func.count()).select_from(User))) or 0
+
+    assert await asyncio.gather(*(count_users() for _ in range(5))) == [0] * 5
+
+
+# Can't emit DROP CONSTRAINT
+
+
+def drop_unique_constraint(conn: Connection, name: str | None, naming: bool) -> None:
+    """Create a table with a unique constraint, then drop the constraint as a migration would."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION) if naming else MetaData()
+    table = Table(
+        "troubleshooting_accounts",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(50)),
+        UniqueConstraint("email"),
+    )
+    table.create(conn)
+    batch = conn.dialect.name == "sqlite"
+    op = Operations(MigrationContext.configure(conn, opts={"render_as_batch": batch}))
+    # what autogenerate writes in downgrade() for a constraint the database named itself
+    if batch:
+        with op.batch_alter_table(table.name) as batch_op:
+            batch_op.drop_constraint(name, type_="unique")
+    else:
+        op.drop_constraint(name, table.name, type_="unique")
+
+
+async def test_drop_unnamed_constraint_fails(connection: AsyncConnection) -> None:
+    with pytest.raises((SQLAlchemyError, ValueError)) as caught:
+        await connection.run_sync(drop_unique_constraint, None, False)
+    index = 1 if connection.dialect.name == "sqlite" else 0
+    assert_quoted("cant-emit-drop-constraint", shown(caught.value), index=index)
+
+
+async def test_drop_constraint_named_by_convention(connection: AsyncConnection) -> None:
+    await connection.run_sync(drop_unique_constraint, "uq_troubleshooting_accounts_email", True)
+    # the constraint is gone: a duplicate email now inserts
+    for _ in range(2):
+        await connection.execute(
+            text("INSERT INTO troubleshooting_accounts (email) VALUES ('a@example.com')")
+        )
+
+
+# URLs and drivers
+
+
+def test_psycopg_is_not_installed() -> None:
+    # the next test reproduces a user's environment, which has asyncpg only
+    assert importlib.util.find_spec("psycopg") is None
+    assert importlib.util.find_spec("psycopg2") is None
+
+
+@pytest.mark.parametrize("make_engine", [create_async_engine, create_engine])
+def test_postgresql_url_without_driver_raises_no_module_psycopg(
+    make_engine: Callable[[str], Any],
+) -> None:
+    with pytest.raises(ModuleNotFoundError) as caught:
+        make_engine("postgresql://postgres@127.0.0.1:5432/app")
+    assert_quoted("no-module-named-psycopg", shown(caught.value))
+    with pytest.raises(ModuleNotFoundError) as caught:
+        make_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/app")
+    assert_quoted("no-module-named-psycopg", shown(caught.value), index=1)
+
+
+def test_create_async_engine_with_sync_url_raises_async_driver_required(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        create_async_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    assert_quoted("the-asyncio-extension-requires-an-async-driver", shown(caught.value))
+
+
+@POSTGRESQL_ONLY
+async def test_sslmode_in_asyncpg_url_raises_unexpected_keyword(engine: AsyncEngine) -> None:
+    wrong = create_async_engine(engine.url.update_query_dict({"sslmode": "require"}))
+    try:
+        with pytest.raises(TypeError) as caught:
+            async with wrong.connect():
+                pass
+    finally:
+        await wrong.dispose()
+    assert_quoted("unexpected-keyword-argument-sslmode", shown(caught.value))
+
+
+@POSTGRESQL_ONLY
+async def test_ssl_in_asyncpg_url_connects(engine: AsyncEngine) -> None:
+    # prefer: TLS when the server offers it (the local test server does not), else plain
+    right = create_async_engine(engine.url.update_query_dict({"ssl": "prefer"}))
+    try:
+        async with right.connect() as conn:
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await right.dispose()
+
+
+# SQLite: database is locked, rows that survive a rollback
+
+
+def sqlite_engine(path: Path, begin: str | None) -> AsyncEngine:
+    """An aiosqlite engine; begin=None is the default driver, else the SAVEPOINT recipe."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    if begin is not None:
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
+
+    return engine
+
+
+async def create_counter_table(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE counters (id INTEGER PRIMARY KEY)"))
+
+
+async def count_counters(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.scalar(text("SELECT count(*) FROM counters"))) or 0)
+
+
+@SQLITE_ONLY
+async def test_deferred_transactions_raise_database_is_locked(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # wrong: the recipe's plain BEGIN, so each transaction starts as a reader
+    deferred = sqlite_engine(tmp_path / "app.db", "BEGIN")
+    await create_counter_table(deferred)
+    first, second = await deferred.connect(), await deferred.connect()
+    try:
+        await first.begin()
+        await second.begin()
+        await first.execute(text("SELECT count(*) FROM counters"))
+        await second.execute(text("SELECT count(*) FROM counters"))
+        await first.execute(text("INSERT INTO counters (id) VALUES (1)"))
+        with pytest.raises(SQLAlchemyError) as caught:
+            await second.execute(text("INSERT INTO counters (id) VALUES (2)"))
+    finally:
+        await first.close()
+        await second.close()
+        await deferred.dispose()
+    assert_quoted("database-is-locked", shown(caught.value))
+
+
+@SQLITE_ONLY
+async def test_begin_immediate_queues_second_writer(engine: AsyncEngine, tmp_path: Path) -> None:
+    immediate = create_app_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    await create_counter_table(immediate)
+
+    async def write(row_id: int) -> None:
+        async with immediate.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM counters"))
+            await conn.execute(text("INSERT INTO counters (id) VALUES (:id)"), {"id": row_id})
+
+    try:
+        async with immediate.begin() as first:
+            await first.execute(text("SELECT count(*) FROM counters"))
+            # the second writer waits at BEGIN IMMEDIATE until the first commits
+            second = asyncio.ensure_future(write(2))
+            await first.execute(text("INSERT INTO counters (id) VALUES (1)"))
+        await second
+        assert await count_counters(immediate) == 2
+    finally:
+        await immediate.dispose()
+
+
+async def commit_in_savepoint_then_roll_back(engine: AsyncEngine) -> None:
+    """The test fixture pattern: an outer transaction, the code under test commits inside it."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        factory = async_sessionmaker(bind=conn, join_transaction_mode="create_savepoint")
+        async with factory() as session:
+            await session.execute(text("INSERT INTO counters (id) VALUES (1)"))
+            await session.commit()
+        await outer.rollback()
+
+
+@SQLITE_ONLY
+async def test_savepoint_without_begin_recipe_keeps_rows_after_rollback(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # wrong: the default aiosqlite engine, whose driver emits no BEGIN before SAVEPOINT
+    plain = sqlite_engine(tmp_path / "app.db", None)
+    try:
+        await create_counter_table(plain)
+        await commit_in_savepoint_then_roll_back(plain)
+        assert await count_counters(plain) == 1
+    finally:
+        await plain.dispose()
+
+
+@SQLITE_ONLY
+async def test_savepoint_with_begin_recipe_rolls_back(engine: AsyncEngine, tmp_path: Path) -> None:
+    recipe = create_app_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    try:
+        await create_counter_table(recipe)
+        await commit_in_savepoint_then_roll_back(recipe)
+        assert await count_counters(recipe) == 0
+    finally:
+        await recipe.dispose()
+
+
+# FastAPI: the commit after yield
+
+
+class FailingCommitSession(Session):
+    """A session whose commit fails, as a deferred constraint or a lost connection would."""
+
+
+@event.listens_for(FailingCommitSession, "before_commit")
+def _fail_commit(_session: Session) -> None:
+    raise RuntimeError("commit failed")
+
+
+def failing_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=FailingCommitSession
+    )
+
+
+async def count_users(engine: AsyncEngine) -> int:
+    async with AsyncSession(engine) as session:
+        return (await session.scalar(select(func.count()).select_from(User))) or 0
+
+
+def user_body() -> dict[str, str]:
+    return {"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"}
+
+
+async def post_user(app: FastAPI) -> int:
+    # raise_app_exceptions=False: the client sees what a server sends, not the server's error
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        return (await client.post("/users", json=user_body())).status_code
+
+
+async def test_commit_after_yield_answers_201_for_lost_row(engine: AsyncEngine) -> None:
+    session_factory = failing_factory(engine)
+
+    async def get_session() -> AsyncIterator[AsyncSession]:
+        async with session_factory() as session:
+            yield session
+            await session.commit()
+
+    # wrong: no scope="function", so the commit above runs after the response is sent
+    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+    app = FastAPI()
+
+    @app.post("/users", status_code=201)
+    async def create_user(session: SessionDep) -> dict[str, str]:
+        session.add(new_user())
+        await session.flush()
+        return {"email": "ada@example.com"}
+
+    assert await post_user(app) == 201
+    assert await count_users(engine) == 0
+
+
+async def test_session_dep_answers_error_when_commit_fails(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_module = importlib.import_module("app.db.session")
+    monkeypatch.setattr(session_module, "session_factory", failing_factory(engine))
+    status = await post_user(asset_app)
+    assert status >= 500
+    assert await count_users(engine) == 0
+
+
+# the document itself
+
+REPRODUCED = {
+    "missinggreenlet": [
+        test_read_attribute_after_commit_raises_missing_greenlet,
+        test_lazy_load_under_asyncio_raises_missing_greenlet,
+    ],
+    "not-available-due-to-lazyraise": [test_touch_unloaded_relationship_raises_lazy_raise_error],
+    "queuepool-limit-reached": [test_exhaust_pool_raises_queuepool_limit],
+    "attached-to-a-different-loop": [
+        test_reuse_engine_in_second_event_loop_raises_different_loop,
+        test_session_engine_fixture_in_function_loops_fails_second_test,
+    ],
+    "event-loop-is-closed": [
+        test_dispose_engine_after_its_loop_closed_logs_event_loop_is_closed,
+        test_session_engine_fixture_in_function_loops_fails_second_test,
+    ],
+    "another-operation-is-in-progress": [
+        test_share_session_between_tasks_raises_another_operation_in_progress
+    ],
+    "cant-emit-drop-constraint": [test_drop_unnamed_constraint_fails],
+    "no-module-named-psycopg": [test_postgresql_url_without_driver_raises_no_module_psycopg],
+    "the-asyncio-extension-requires-an-async-driver": [
+        test_create_async_engine_with_sync_url_raises_async_driver_required
+    ],
+    "unexpected-keyword-argument-sslmode": [test_sslmode_in_asyncpg_url_raises_unexpected_keyword],
+    "database-is-locked": [test_deferred_transactions_raise_database_is_locked],
+    "rows-survive-the-test-rollback-on-sqlite": [
+        test_savepoint_without_begin_recipe_keeps_rows_after_rollback
+    ],
+    "201-for-a-row-that-was-never-saved": [test_commit_after_yield_answers_201_for_lost_row],
+}
+
+
+def test_reproduce_every_section() -> None:
+    documented = {s.anchor for s in sections()} - {"contents"}
+    assert documented == set(REPRODUCED), "each error section needs a reproducing test here"
+
+
+def test_match_every_quoted_error_in_a_test() -> None:
+    for (section, index), _text in quoted_errors().items():
+        sources = [inspect.getsource(test) for test in REPRODUCED.get(section, [])]
+        call = f'assert_quoted("{section}"'
+        used = [s for s in sources if call in s and (index == 0 or f"index={index}" in s)]
+        if index > 0 and not used:
+            used = [s for s in sources if call in s and "index=index" in s]
+        assert used, f"```text block {index} under #{section} is not asserted by a test"
+
+
+def test_list_every_section_in_contents() -> None:
+    body = DOC.read_text(encoding="utf-8")
+    for section in sections():
+        if section.anchor != "contents":
+            assert f"(#{section.anchor})" in body, f"#{section.anchor} is missing from Contents"
+
+
+def test_diff_lines_come_from_tests_and_assets() -> None:
+    wrong = stripped_lines(Path(__file__))
+    right = stripped_lines(*(p for p in (ROOT / "assets").rglob("*.py")))
+    for block, sign, line in diff_lines():
+        where = f"{block.id}: {sign}{line}"
+        if sign == "-":
+            assert line in wrong, f"{where} is not the wrong pattern this file runs"
+        else:
+            assert line in right, f"{where} is not a line of a file under assets/"
+
+
+def test_quote_pattern_elides_varying_text() -> None:
+    pattern = quote_pattern("Task <Task pending ...> got Future ... attached to a different loop")
+    assert pattern.search(
+        "Task <Task pending name='Task-6'> got Future <F x=1> attached to a different loop"
+    )
+    assert not pattern.search("got Future <F> attached to a different loop")
