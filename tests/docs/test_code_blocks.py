@@ -1,4 +1,4 @@
-"""Every code block in SKILL.md and references/ is an exact excerpt of a file or runs on both backends.
+"""Every code block in SKILL.md and references/ is an exact excerpt or runs on both backends.
 
 A runnable block (plain ```python) runs as its own program: `python -W error` in a subprocess
 whose working directory is a temporary folder, with assets/ on PYTHONPATH (so `import app`
@@ -75,9 +75,9 @@ def test_collect_blocks_from_skill_and_references() -> None:
 def test_classify_every_block() -> None:
     kinds = {b.id: b.kind for b in BLOCKS}
     assert len(kinds) == len(BLOCKS)
-    invalid = [f"{i}: ```{b.language} {b.attrs}" for i, b in zip(kinds, BLOCKS) if b.kind == "invalid"]
+    invalid = [f"{b.id}: ```{b.language} {b.attrs}" for b in BLOCKS if b.kind == "invalid"]
     assert not invalid, (
-        "blocks must be ```python excerpt=\"assets/...\", plain ```python (run by the tests), or "
+        'blocks must be ```python excerpt="assets/...", plain ```python (run by the tests), or '
         "another language: " + "; ".join(invalid)
     )
     counted = sum(1 for k in kinds.values() if k in {"excerpt", "runnable", "other"})

@@ -123,9 +123,7 @@ def test_parse_script_args_refuses_unknown_option(tmp_path: Path) -> None:
     pytest.fail("no script to check the parser wrapper against")
 
 
-@pytest.mark.parametrize(
-    ("where", "args"), ALEMBIC_COMMANDS, ids=[w for w, _ in ALEMBIC_COMMANDS]
-)
+@pytest.mark.parametrize(("where", "args"), ALEMBIC_COMMANDS, ids=[w for w, _ in ALEMBIC_COMMANDS])
 def test_alembic_command_parses(where: str, args: list[str]) -> None:
     parser = CommandLine(prog="alembic").parser
     stderr = io.StringIO()
