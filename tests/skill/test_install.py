@@ -178,9 +178,10 @@ def _install(source: Path, project: Path, node_path: str) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, _plain(result.stdout + result.stderr)
-    skill = project / ".claude" / "skills" / "database"
-    assert (skill / "SKILL.md").is_file(), _plain(result.stdout)
-    return skill
+    # one skill, in the folder Claude Code reads: a nested SKILL.md would show up as a second
+    skills = project / ".claude" / "skills"
+    assert sorted(p.name for p in skills.iterdir()) == ["database"], _plain(result.stdout)
+    return skills / "database"
 
 
 def _scaffold(skill: Path, project: Path, backend: str) -> dict[str, Any]:
@@ -226,6 +227,7 @@ def test_install_with_npm_skills_cli_then_scaffold_project_and_pass_its_tests(
     copied = {p.relative_to(skill).as_posix() for p in skill.rglob("*") if p.is_file()}
     expected = {p for p in tracked_files if (source / p).is_file()} - INSTALLER_SKIPS
     assert expected - copied == set(), "files the installer left out"
+    assert [p for p in expected if (skill / p).read_bytes() != (source / p).read_bytes()] == []
     scripts = [skill / p for p, mode in tracked_files.items() if mode == "100755"]
     assert scripts, "no tracked file has its run bit"
     assert [p for p in scripts if not os.access(p, os.X_OK)] == []
