@@ -1,0 +1,372 @@
+"""scripts/scaffold.py through main(): layouts, rewritten imports, conflicts, dry runs, failures."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import scaffold
+from tests.scripts import scaffold_projects as projects
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = scaffold.main([*args, "--json"])
+    out, err = capsys.readouterr()
+    assert err == ""
+    doc: dict[str, Any] = json.loads(out)
+    return code, doc
+
+
+def copied_python(project: Path) -> list[Path]:
+    return [p for p in project.rglob("*.py") if p.name != "main.py"]
+
+
+def test_scaffold_src_layout_rewrites_imports_to_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.src_layout(tmp_path)
+    code, doc = run_json(capsys, str(project), "--db", "postgresql")
+    assert code == 0
+    assert (doc["package"], doc["package_dir"], doc["db"]) == (
+        "myservice",
+        "src/myservice/",
+        "postgresql",
+    )
+    assert doc["app"] == "src/myservice/main.py:application"
+    assert {"src/myservice/db/session.py", "migrations/env.py", "tests/conftest.py"} <= set(
+        doc["created"]
+    )
+    for path in copied_python(project):
+        assert not re.search(r"(?m)^\s*(from|import) app\b", path.read_text()), path
+    conftest = (project / "tests" / "conftest.py").read_text()
+    assert "from myservice.main import application as app\n" in conftest
+    assert "import myservice.models" in (project / "migrations" / "env.py").read_text()
+    assert "\nprepend_sys_path = src\n" in (project / "alembic.ini").read_text()
+    env_example = (project / ".env.example").read_text()
+    assert "DATABASE_URL=postgresql+asyncpg://" in env_example
+    main_py = (project / "src" / "myservice" / "main.py").read_text()
+    assert main_py == projects.SRC_MAIN
+
+
+def test_scaffold_prints_app_lines_for_user_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.src_layout(tmp_path)
+    assert scaffold.main([str(project), "--db", "postgresql"]) == 0
+    out = capsys.readouterr().out
+    assert "from myservice.api.routes import health, posts, users" in out
+    assert "application.include_router(users.router)" in out
+    assert "add `lifespan=lifespan` to the FastAPI(...) call on line 5" in out
+    assert "await engine.dispose()" in out
+    assert 'uv add "sqlalchemy[asyncio]" alembic asyncpg' in out
+    assert "uv add --dev pytest pytest-asyncio httpx aiosqlite" in out
+    assert 'pythonpath = ["src"]' in out and 'asyncio_mode = "auto"' in out
+
+
+def test_scaffold_second_run_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.app_layout(tmp_path)
+    assert scaffold.main([str(project)]) == 0
+    capsys.readouterr()
+    before = projects.tree_hashes(project)
+    assert scaffold.main([str(project)]) == 0
+    assert "Nothing to change: all" in capsys.readouterr().out
+    code, doc = run_json(capsys, str(project))
+    assert code == 0 and doc["created"] == [] and doc["conflicts"] == []
+    assert len(doc["unchanged"]) > 10
+    assert projects.tree_hashes(project) == before
+
+
+def test_scaffold_existing_files_kept_and_proposal_written_beside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.existing_project(tmp_path)
+    models, conftest = project / "app" / "models.py", project / "tests" / "conftest.py"
+    code, doc = run_json(capsys, str(project))
+    assert code == 0
+    assert models.read_text() == projects.EXISTING_MODELS
+    assert conftest.read_text() == projects.EXISTING_CONFTEST
+    assert doc["conflicts"] == [
+        {"path": "app/models.py", "proposed": "app/models.py.scaffold-new", "state": "written"},
+        {
+            "path": "tests/conftest.py",
+            "proposed": "tests/conftest.py.scaffold-new",
+            "state": "written",
+        },
+    ]
+    assert (project / "app" / "models.py.scaffold-new").read_bytes() == (
+        ASSETS / "app" / "models.py"
+    ).read_bytes()
+    merge = next(s for s in doc["next_steps"] if s["title"].startswith("Merge"))
+    assert "merge app/models.py.scaffold-new into app/models.py" in merge["code"]
+
+    # the second run leaves everything, and still lists the merges to do
+    before = projects.tree_hashes(project)
+    code, doc = run_json(capsys, str(project))
+    assert code == 0 and doc["created"] == []
+    assert {c["state"] for c in doc["conflicts"]} == {"pending"}
+    assert projects.tree_hashes(project) == before
+
+
+def test_scaffold_modified_user_file_stays_byte_identical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.app_layout(tmp_path)
+    assert scaffold.main([str(project)]) == 0
+    session = project / "app" / "db" / "session.py"
+    edited = session.read_bytes().replace(b"expire_on_commit=False", b"expire_on_commit=True")
+    session.write_bytes(edited + b"# my own change\r\n")
+    capsys.readouterr()
+    code, doc = run_json(capsys, str(project))
+    assert code == 0
+    assert session.read_bytes() == edited + b"# my own change\r\n"
+    assert doc["conflicts"] == [
+        {
+            "path": "app/db/session.py",
+            "proposed": "app/db/session.py.scaffold-new",
+            "state": "written",
+        }
+    ]
+    assert doc["created"] == ["app/db/session.py.scaffold-new"]
+
+
+def test_scaffold_never_overwrites_other_proposal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.existing_project(tmp_path)
+    proposal = project / "app" / "models.py.scaffold-new"
+    proposal.write_text("my notes\n")
+    code, doc = run_json(capsys, str(project))
+    assert code == 1
+    assert proposal.read_text() == "my notes\n"
+    blocked = next(c for c in doc["conflicts"] if c["path"] == "app/models.py")
+    assert blocked["state"] == "blocked"
+    merge = next(s for s in doc["next_steps"] if s["title"].startswith("Merge"))
+    assert "app/models.py.scaffold-new already exists with other content" in merge["code"]
+
+
+def test_scaffold_dry_run_leaves_tree_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.existing_project(tmp_path)
+    before = projects.tree_hashes(project)
+    assert scaffold.main([str(project), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Dry run, nothing written" in out
+    assert "would create  app/db/engine.py" in out
+    assert "conflict  app/models.py" in out
+    assert projects.tree_hashes(project) == before
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "no FastAPI project layout in"),
+        ({"README.md": "hello\n", "app/readme.txt": "not python\n"}, "no FastAPI project layout"),
+        ({"app/__init__.py": "", "app/main.py": "print('no app')\n"}, "no module in app creates"),
+        (
+            {"pyproject.toml": '[project]\nname = "shop"\n', "shop/__init__.py": ""},
+            "no module in shop creates",
+        ),
+        ({"app/main.py": "def make():\n    return FastAPI()\n"}, "inside a function"),
+        ({"app/main.py": projects.SIMPLE_MAIN, "app/db.py": ""}, "app/db.py exists"),
+    ],
+    ids=["empty", "no_package", "no_app", "pyproject_no_app", "factory_only", "db_module"],
+)
+def test_scaffold_without_usable_layout_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], message: str
+) -> None:
+    project = projects.write(tmp_path, files)
+    before = projects.tree_hashes(project)
+    assert scaffold.main([str(project)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert projects.tree_hashes(project) == before
+
+
+def test_scaffold_missing_project_dir_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert scaffold.main([str(tmp_path / "nowhere")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_scaffold_package_option_picks_named_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/main.py": projects.SIMPLE_MAIN,
+            "backend/api/__init__.py": "",
+            "backend/api/server.py": projects.NAMED_MAIN,
+        },
+    )
+    code, doc = run_json(capsys, str(project), "--package", "backend.api", "--dry-run")
+    assert code == 0
+    assert doc["package"] == "backend.api" and doc["app"] == "backend/api/server.py:app"
+    assert "backend/api/db/engine.py" in doc["created"]
+    assert scaffold.main([str(project), "--package", "nope"]) == 2
+    assert "no package 'nope'" in capsys.readouterr().err
+
+
+def test_scaffold_pyproject_named_package_no_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.named_package(tmp_path)
+    code, doc = run_json(capsys, str(project), "--no-examples")
+    assert code == 0 and doc["package"] == "inventory_api"
+    created = set(doc["created"])
+    assert {
+        "inventory_api/db/session.py",
+        "inventory_api/models.py",
+        "migrations/versions/",
+    } <= created
+    for example in ("repository.py", "schemas.py", "api/routes/users.py", "api/routes/posts.py"):
+        assert f"inventory_api/{example}" not in created
+    assert not any(p.startswith("tests/test_users") for p in created)
+    assert not any((project / "migrations" / "versions").iterdir())
+    models = (project / "inventory_api" / "models.py").read_text()
+    assert "from inventory_api.db import Base" in models
+    changes = doc["app_changes"]
+    assert "from inventory_api.api.routes import health\n" in changes["imports"]
+    assert (
+        "users" not in changes["after_app"]
+        and "include_router(health.router)" in changes["after_app"]
+    )
+    assert any("alembic revision --autogenerate" in s["code"] for s in doc["next_steps"])
+
+
+def test_scaffold_existing_lifespan_gets_merge_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.existing_project(tmp_path)
+    code, doc = run_json(capsys, str(project), "--dry-run")
+    changes = doc["app_changes"]
+    assert changes["lifespan"] == "" and changes["app_argument"] == ""
+    assert changes["lifespan_merge"].endswith("await engine.dispose()\n")
+    assert "asynccontextmanager" not in changes["imports"]
+    assert "from app.db import engine" in changes["imports"]
+    titles = " ".join(s["title"] for s in doc["next_steps"])
+    assert "Your app already has a lifespan (lifespan)" in titles
+
+
+def test_scaffold_existing_revisions_skip_example_revision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.write(
+        projects.app_layout(tmp_path), {"migrations/versions/0001_mine.py": "revision = '1'\n"}
+    )
+    code, doc = run_json(capsys, str(project))
+    assert code == 0
+    assert not [p for p in doc["created"] if p.startswith("migrations/versions/")]
+    assert [p.name for p in (project / "migrations" / "versions").iterdir()] == ["0001_mine.py"]
+
+
+def test_scaffold_path_blocked_by_file_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a file where a folder must go: as root, the one write failure permissions cannot cause
+    project = projects.write(projects.app_layout(tmp_path), {"migrations": "not a folder\n"})
+    before = projects.tree_hashes(project)
+    assert scaffold.main([str(project)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "migrations is a file, not a folder" in err and "nothing was written" in err
+    assert projects.tree_hashes(project) == before
+
+
+def test_scaffold_failure_midway_removes_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = projects.app_layout(tmp_path)
+    before = projects.tree_hashes(project)
+    real_rename, calls = os.rename, []
+
+    def failing_rename(src: Any, dst: Any) -> None:
+        calls.append(dst)
+        if len(calls) == 7:
+            raise OSError(28, "No space left on device", str(dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", failing_rename)
+    assert scaffold.main([str(project)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert len(calls) == 7
+    assert projects.tree_hashes(project) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="needs root")
+def test_scaffold_read_only_project_fails_cleanly(tmp_path: Path) -> None:
+    python = shutil.which("python3", path="/usr/bin:/usr/local/bin")
+    if python is None:
+        pytest.skip("no system python3 that the nobody user can run")
+    # a folder nobody can read but not write, outside root's private temp folder
+    folder = Path(tempfile.mkdtemp(prefix="scaffold-ro-"))
+    try:
+        folder.chmod(0o755)
+        project = projects.app_layout(folder / "project")
+        before = projects.tree_hashes(project)
+        script = Path(scaffold.__file__)
+        result = subprocess.run(
+            ["runuser", "-u", "nobody", "--", python, "-S", "-B", str(script), str(project)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1, result.stderr
+        assert "Permission denied" in result.stderr or "no permission" in result.stderr
+        assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+        assert projects.tree_hashes(project) == before
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from app.db import Base\n", "from shop.db import Base\n"),
+        ("from app import repository\n", "from shop import repository\n"),
+        ("import app.models  # noqa: F401\n", "import shop.models  # noqa: F401\n"),
+        ("import os, app.models as m\n", "import os, shop.models as m\n"),
+        ("from app.main import app\n", "from shop.web import application as app\n"),
+        (
+            "if True:\n    from app.x import (\n        y,\n    )\n",
+            "if True:\n    from shop.x import (\n        y,\n    )\n",
+        ),
+        ("from .app import x\n", "from .app import x\n"),
+        ("from application import x\n", "from application import x\n"),
+        (
+            'text = "from app.db import Base"  # app.db\n',
+            'text = "from app.db import Base"  # app.db\n',
+        ),
+        ("app.include_router(r)\n", "app.include_router(r)\n"),
+    ],
+    ids=[
+        "from_module",
+        "from_package",
+        "import",
+        "import_list",
+        "app_module",
+        "indented",
+        "relative",
+        "other_name",
+        "string",
+        "attribute",
+    ],
+)
+def test_rewrite_imports_changes_only_import_statements(source: str, expected: str) -> None:
+    from _rewrite import Target, rewrite_imports
+
+    assert rewrite_imports(source, Target("shop", "shop.web", "application")) == expected

@@ -1,0 +1,137 @@
+"""End to end: scaffold fresh FastAPI projects, follow the printed next steps, migrate them with
+Alembic and run each project's own tests in a subprocess, on SQLite and on PostgreSQL."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.scripts import scaffold_projects as projects
+
+REPO = Path(__file__).resolve().parents[2]
+SCAFFOLD = REPO / "scripts" / "scaffold.py"
+DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+# layout: (project builder, scaffold flags)
+LAYOUTS: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
+    "app_main": (projects.app_layout, []),
+    "src_package": (projects.src_layout, ["--db", "postgresql"]),
+    "existing_project": (projects.existing_project, []),
+    "pyproject_named_no_examples": (projects.named_package, ["--no-examples"]),
+}
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the project's own: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'project.db'}"
+        return
+    server = make_url(os.environ.get("TEST_POSTGRES_URL") or DEFAULT_SERVER_URL)
+    server = server.set(database="postgres")
+    name = f"scaffold_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = await asyncpg.connect(_dsn(server.render_as_string(False)), timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        reason = f"postgresql: cannot reach {server.render_as_string(True)}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield server.set(database=name).render_as_string(hide_password=False)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def scaffold(project: Path, flags: list[str]) -> dict[str, Any]:
+    result = run([sys.executable, str(SCAFFOLD), str(project), *flags, "--json"], project, _env())
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    return env | {"PYTHONDONTWRITEBYTECODE": "1", "CI": "true"} | extra
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_scaffold_project_passes_its_own_tests(
+    layout: str, database_url: str, tmp_path: Path
+) -> None:
+    build, flags = LAYOUTS[layout]
+    project = build(tmp_path / "project")
+    doc = scaffold(project, flags)
+    assert doc["created"], doc
+
+    # what the user does next, as the summary says
+    projects.apply_app_changes(project, doc["app_changes"])
+    projects.merge_conflicts(project, doc["conflicts"])
+    projects.add_pytest_settings(project, doc["next_steps"])
+    if "--no-examples" in flags:
+        with (project / doc["package_dir"] / "models.py").open("a") as handle:
+            handle.write(projects.ITEM_MODEL)
+        (project / "tests" / "test_items_db.py").write_text(projects.ITEM_TEST)
+
+    env = _env(DATABASE_URL=database_url, TEST_POSTGRES_URL=database_url)
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    alembic = [sys.executable, "-m", "alembic"]
+    versions = project / "migrations" / "versions"
+    if not any(versions.glob("*.py")):
+        run([*alembic, "revision", "--autogenerate", "-m", "create items"], project, env)
+        (revision,) = versions.glob("*.py")
+        assert "create_table('items'" in revision.read_text().replace('"', "'")
+    run([*alembic, "upgrade", "head"], project, env)
+
+    pytest_args = [sys.executable, "-m", "pytest", "-c", str(project / "pyproject.toml")]
+    pytest_args += ["--rootdir", str(project), "-p", "no:cacheprovider", "-q", "-rfEs"]
+    marker = "postgresql" if backend == "postgresql" else "not postgresql"
+    result = run([*pytest_args, "-m", marker], project, env)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, result.stdout
+
+
+def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
+    skill = tmp_path / ".claude" / "skills" / "database"
+    for folder in ("scripts", "assets"):
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+        shutil.copytree(REPO / folder, skill / folder, ignore=ignore)
+    project = projects.src_layout(tmp_path / "work" / "shop")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # -S: no site-packages, so the script shows it needs only the standard library
+    script = str(skill / "scripts" / "scaffold.py")
+    result = run([sys.executable, "-S", script, str(project), "--json"], elsewhere, _env())
+    doc = json.loads(result.stdout)
+    assert doc["package"] == "myservice" and doc["app"] == "src/myservice/main.py:application"
+    assert "src/myservice/db/session.py" in doc["created"]
+    assert (project / "src" / "myservice" / "db" / "session.py").is_file()
+    assert list(elsewhere.iterdir()) == []
+
+    help_text = run([sys.executable, "-S", script, "--help"], elsewhere, _env()).stdout
+    assert "Usage:" in help_text and "Examples:" in help_text and "--no-examples" in help_text
