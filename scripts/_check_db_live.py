@@ -97,7 +97,11 @@ async def check_connect(conn: Any, url: DbUrl, connect_ms: float, in_memory: boo
         OK,
         f"{version}{note}: connected in {connect_ms:.0f} ms, "
         f"round trip {latency:.2f} ms (median of {ROUND_TRIPS})",
-        {"server_version": version, "connect_ms": round(connect_ms, 1), "latency_ms": latency},
+        {
+            "server_version": version,
+            "connect_ms": round(connect_ms, 1),
+            "latency_ms": round(latency, 3),
+        },
     )
 
 

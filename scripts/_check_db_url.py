@@ -117,6 +117,8 @@ def parse(raw: str) -> DbUrl:
     match = _URL.match(raw)
     if raw.strip() != raw:
         raise ValueError("the URL has spaces at its start or end: remove them")
+    if raw[:1] in {"'", '"'}:
+        raise ValueError("the URL is wrapped in quotes: remove them")
     if not match or not raw.strip():
         raise ValueError(
             f"expected dialect+driver://user:password@host:port/dbname, e.g. {EXAMPLE_URLS}"

@@ -103,32 +103,38 @@ def find_url(
 
 
 def check_installed(url: DbUrl) -> Check:
-    """SQLAlchemy, greenlet and the supported driver for the URL's database import."""
+    """SQLAlchemy 2, greenlet and the supported driver for the URL's database import."""
     driver = SUPPORTED.get("postgresql" if url.backend == "postgres" else url.backend)
     if driver is None:
         return Check("installed", SKIP, f"no supported driver for {url.backend}")
-    found, missing = [], []
+    found: dict[str, str] = {}
+    missing: dict[str, str] = {}
     for module, package in [
         ("sqlalchemy", '"sqlalchemy[asyncio]"'),
         ("greenlet", '"sqlalchemy[asyncio]"'),
         (driver, driver),
     ]:
         try:
-            imported = importlib.import_module(module)
+            found[module] = str(getattr(importlib.import_module(module), "__version__", ""))
         except ImportError:
-            missing.append((module, package))
-        else:
-            found.append(f"{module} {getattr(imported, '__version__', '')}".strip())
+            missing[module] = package
     if missing:
-        names = ", ".join(module for module, _ in missing)
-        packages = " ".join(dict.fromkeys(package for _, package in missing))
+        packages = " ".join(dict.fromkeys(missing.values()))
         return Check(
             "installed",
             FAIL,
-            f"{names} not installed for {sys.executable}: run `uv add {packages}` in the project, "
-            "then run this script with `uv run python .../check_db.py`",
+            f"{', '.join(missing)} not installed for {sys.executable}: run `uv add {packages}` "
+            "in the project, then run this script with `uv run python .../check_db.py`",
         )
-    return Check("installed", OK, ", ".join(found))
+    major = found["sqlalchemy"].split(".")[0]
+    if not major.isdigit() or int(major) < 2:
+        return Check(
+            "installed",
+            FAIL,
+            f"SQLAlchemy {found['sqlalchemy']} is older than the 2.0 this layer needs: "
+            'run `uv add "sqlalchemy[asyncio]>=2.0.38"`',
+        )
+    return Check("installed", OK, ", ".join(f"{name} {version}" for name, version in found.items()))
 
 
 def run_checks(options: Options) -> list[Check]:

@@ -134,6 +134,12 @@ BAD_URLS = [
         id="unencoded-at-in-password",
     ),
     pytest.param(
+        f'"postgresql+asyncpg://{PG}"',
+        "url",
+        "(from --url): the URL is wrapped in quotes: remove them",
+        id="quoted",
+    ),
+    pytest.param(
         f"mysql+aiomysql://{PG}",
         "driver",
         "dialect 'mysql' is not one this skill supports (PostgreSQL with asyncpg, "
@@ -198,6 +204,20 @@ def test_report_missing_driver_with_install_command(
     assert code == 1
     assert "FAIL installed: asyncpg not installed for " in output
     assert "run `uv add asyncpg` in the project" in line(output, "installed")
+
+
+def test_report_sqlalchemy_older_than_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy
+
+    monkeypatch.setattr(sqlalchemy, "__version__", "1.4.54")
+    code, output = run(capsys, "--url", f"postgresql+asyncpg://{PG}")
+    assert code == 1
+    assert line(output, "installed") == (
+        "FAIL installed: SQLAlchemy 1.4.54 is older than the 2.0 this layer needs: "
+        'run `uv add "sqlalchemy[asyncio]>=2.0.38"`'
+    )
 
 
 @pytest.mark.sqlite
@@ -363,6 +383,20 @@ def test_report_unknown_database(capsys: pytest.CaptureFixture[str], postgresql_
         "FAIL connect: database 'check_db_no_such_db' does not exist at "
     )
     assert "(createdb -h 127.0.0.1 -p 5432 -U postgres check_db_no_such_db)" in output
+
+
+@pytest.mark.postgresql
+def test_report_ssl_that_server_does_not_offer(
+    capsys: pytest.CaptureFixture[str], scram_server: str
+) -> None:
+    # initdb leaves SSL off, as on many development servers
+    url = f"postgresql+asyncpg://postgres:{PASSWORD}@{scram_server}/postgres?ssl=require"
+    code, output = run(capsys, "--url", url)
+    assert code == 1
+    assert line(output, "connect") == (
+        f"FAIL connect: {scram_server} does not offer SSL but the URL asks for it: "
+        "remove ssl= or use ssl=prefer"
+    )
 
 
 @pytest.mark.postgresql
