@@ -13,6 +13,7 @@ import gc
 import importlib
 import importlib.util
 import inspect
+import io
 import logging
 import os
 import subprocess
@@ -91,11 +92,12 @@ def shown(exc: BaseException) -> str:
 
 
 @contextmanager
-def unawaited_coroutines_collected() -> Iterator[list[str]]:
-    """Collect the driver coroutines a MissingGreenlet leaves unawaited, inside the test.
+def garbage_collected() -> Iterator[list[str]]:
+    """Collect, inside the test, what the failure leaves behind for the garbage collector.
 
-    The user sees them as "RuntimeWarning: coroutine ... was never awaited"; here they would
-    surface in whichever test the garbage collector happens to run.
+    A MissingGreenlet leaves a driver coroutine never awaited, a dead event loop leaves an
+    unclosed socket; the user sees them as RuntimeWarning and ResourceWarning. Here they would
+    surface in whichever later test the collector happens to run.
     """
     seen: list[str] = []
     previous = sys.unraisablehook
@@ -105,6 +107,22 @@ def unawaited_coroutines_collected() -> Iterator[list[str]]:
     finally:
         gc.collect()
         sys.unraisablehook = previous
+
+
+@contextmanager
+def logged_text(name: str) -> Iterator[io.StringIO]:
+    """What logger name prints, as text only: pytest's log capture would keep the records,
+    and with them the dead connection the test wants collected."""
+    logger = logging.getLogger(name)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield stream
+    finally:
+        logger.propagate = True
+        logger.removeHandler(handler)
 
 
 def url_of(engine: AsyncEngine) -> str:
@@ -151,7 +169,7 @@ async def test_read_attribute_after_commit_raises_missing_greenlet(engine: Async
             user = new_user()
             session.add(user)
             await session.commit()
-            with unawaited_coroutines_collected():
+            with garbage_collected():
                 with pytest.raises(SQLAlchemyError) as caught:
                     user.name  # noqa: B018  (reading the expired attribute is the failure)
                 output = shown(caught.value)
@@ -188,7 +206,7 @@ async def test_lazy_load_under_asyncio_raises_missing_greenlet(
         await session.commit()
     async with factory() as session:
         shelf = await session.get_one(Shelf, 1)
-        with unawaited_coroutines_collected():
+        with garbage_collected():
             with pytest.raises(SQLAlchemyError) as caught:
                 shelf.books  # noqa: B018
             output = shown(caught.value)
@@ -239,36 +257,42 @@ def select_one(engine: AsyncEngine) -> Callable[[], Coroutine[Any, Any, Any]]:
 
 @POSTGRESQL_ONLY
 def test_reuse_engine_in_second_event_loop_raises_different_loop(engine: AsyncEngine) -> None:
-    # wrong: one engine shared by two asyncio.run() calls (two event loops)
-    shared = create_async_engine(url_of(engine))
-    first, result = run_in_new_loop(select_one(shared))
-    assert result == 1
-    second = asyncio.new_event_loop()
-    try:
-        with pytest.raises(RuntimeError) as caught:
-            second.run_until_complete(select_one(shared)())
-    finally:
-        second.close()
-        first.run_until_complete(shared.dispose())
-        first.close()
-    assert_quoted("attached-to-a-different-loop", shown(caught.value))
+    with garbage_collected():
+        # wrong: one engine shared by two asyncio.run() calls (two event loops)
+        shared = create_async_engine(url_of(engine))
+        first, result = run_in_new_loop(select_one(shared))
+        assert result == 1
+        second = asyncio.new_event_loop()
+        try:
+            with pytest.raises(RuntimeError) as caught:
+                second.run_until_complete(select_one(shared)())
+            output = shown(caught.value)
+            del caught
+        finally:
+            second.close()
+            first.run_until_complete(shared.dispose())
+            first.close()
+            del shared
+    assert_quoted("attached-to-a-different-loop", output)
 
 
 @POSTGRESQL_ONLY
 def test_dispose_engine_after_its_loop_closed_logs_event_loop_is_closed(
-    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine,
 ) -> None:
-    shared = create_async_engine(url_of(engine))
-    first, _ = run_in_new_loop(select_one(shared))
-    # asyncio.run closes its loop on return, with the pooled connection still open
-    first.close()
-    second = asyncio.new_event_loop()
-    try:
-        with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
-            second.run_until_complete(shared.dispose())
-    finally:
-        second.close()
-    assert_quoted("event-loop-is-closed", caplog.text)
+    with garbage_collected():
+        shared = create_async_engine(url_of(engine))
+        first, _ = run_in_new_loop(select_one(shared))
+        # asyncio.run closes its loop on return, with the pooled connection still open
+        first.close()
+        second = asyncio.new_event_loop()
+        try:
+            with logged_text("sqlalchemy.pool") as log:
+                second.run_until_complete(shared.dispose())
+        finally:
+            second.close()
+            del shared
+    assert_quoted("event-loop-is-closed", log.getvalue())
 
 
 PYTEST_PROJECT = {
@@ -305,9 +329,19 @@ def run_pytest_project(tmp_path: Path, url: str, ini: str) -> subprocess.Complet
     for name, source in {**PYTEST_PROJECT, "pytest.ini": ini}.items():
         (tmp_path / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "pytest_asyncio.plugin",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
         cwd=tmp_path,
-        env={**os.environ, "TEST_URL": url},
+        # only pytest-asyncio: the other plugins installed here would only slow the run down
+        env={**os.environ, "TEST_URL": url, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         capture_output=True,
         text=True,
         timeout=120,
