@@ -9,7 +9,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 SUPPORTED = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
@@ -20,15 +21,21 @@ SYNC_DRIVERS = {
     "postgresql": {"", "psycopg2", "psycopg2cffi", "pg8000", "pygresql"},
     "sqlite": {"", "pysqlite", "pysqlcipher"},
 }
-# the query options asyncpg.connect() accepts as keywords, plus the one SQLAlchemy's dialect takes
-ASYNCPG_OPTIONS = {
-    "host", "port", "passfile", "service", "servicefile", "timeout", "statement_cache_size",
-    "max_cached_statement_lifetime", "max_cacheable_statement_size", "command_timeout", "ssl",
-    "direct_tls", "target_session_attrs", "krbsrvname", "gsslib",
-    "prepared_statement_cache_size",
+# asyncpg.connect() options that work as URL query strings (SQLAlchemy converts port and
+# prepared_statement_cache_size, asyncpg converts command_timeout)
+ASYNCPG_URL_OPTIONS = {
+    "host", "port", "password", "passfile", "service", "servicefile", "command_timeout", "ssl",
+    "target_session_attrs", "krbsrvname", "gsslib", "prepared_statement_cache_size",
 }  # fmt: skip
-# libpq (psycopg) names that asyncpg spells differently
-LIBPQ_RENAMES = {"sslmode": "ssl", "connect_timeout": "timeout"}
+# asyncpg.connect() options that fail as strings ("0", "false"): they go in connect_args
+ASYNCPG_TYPED_OPTIONS = {
+    "timeout", "statement_cache_size", "max_cached_statement_lifetime",
+    "max_cacheable_statement_size", "direct_tls",
+}  # fmt: skip
+# libpq (psycopg) options and where asyncpg takes them
+LIBPQ_TO_URL = {"sslmode": "ssl"}
+LIBPQ_TO_CONNECT_ARGS = {"connect_timeout": "timeout"}
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&]*)")
 
 # the same grammar as sqlalchemy.engine.url.make_url
 _URL = re.compile(
@@ -91,18 +98,19 @@ def _split_userinfo(raw: str) -> tuple[str, str, str | None]:
 def mask(raw: str) -> str:
     """The URL with its password replaced by ***; works on strings that do not parse, too."""
     prefix, user, password = _split_userinfo(raw)
-    if password is None:
-        return raw
-    host_and_rest = raw[len(prefix) :].rpartition("@")[2]
-    return f"{prefix}{user}:***@{host_and_rest}"
+    if password is not None:
+        raw = f"{prefix}{user}:***@{raw[len(prefix) :].rpartition('@')[2]}"
+    return _QUERY_PASSWORD.sub(r"\g<1>***", raw)
 
 
 def secrets_in(raw: str) -> set[str]:
     """Every spelling of the password that a message might carry."""
-    password = _split_userinfo(raw)[2]
-    if not password:
-        return set()
-    return {raw, password, unquote(password)}
+    passwords = [
+        _split_userinfo(raw)[2] or "",
+        *(m.group(2) for m in _QUERY_PASSWORD.finditer(raw)),
+    ]
+    found = {spelling for p in passwords if p for spelling in (p, unquote(p))}
+    return found | {raw} if found else set()
 
 
 def redact(text: str, secrets: set[str]) -> str:
@@ -146,6 +154,52 @@ def parse(raw: str) -> DbUrl:
     )
 
 
+def _asyncpg_options(url: DbUrl) -> tuple[list[str], list[tuple[str, str]], dict[str, Any]]:
+    """What is wrong with the query for asyncpg, the query that is right, and the connect_args."""
+    problems: list[str] = []
+    kept: list[tuple[str, str]] = []
+    connect_args: dict[str, Any] = {}
+    for key, value in url.query:
+        if key in LIBPQ_TO_URL:
+            problems.append(f"{key}= is libpq's name; asyncpg takes {LIBPQ_TO_URL[key]}=")
+            kept.append((LIBPQ_TO_URL[key], value))
+        elif key in LIBPQ_TO_CONNECT_ARGS:
+            name = LIBPQ_TO_CONNECT_ARGS[key]
+            problems.append(f"{key}= is libpq's name; asyncpg takes {name} as a number")
+            connect_args[name] = _typed(value)
+        elif key in ASYNCPG_TYPED_OPTIONS:
+            problems.append(f"{key}= reaches asyncpg as the string {value!r}, which it cannot use")
+            connect_args[key] = _typed(value)
+        elif key == "application_name":
+            problems.append("asyncpg takes application_name as a server setting")
+            connect_args.setdefault("server_settings", {})[key] = value
+        elif key not in ASYNCPG_URL_OPTIONS:
+            problems.append(f"asyncpg.connect() takes no option {key}=: remove it")
+        else:
+            kept.append((key, value))
+    return problems, kept, connect_args
+
+
+def _typed(value: str) -> Any:
+    if value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def corrected_url(url: DbUrl) -> str:
+    """The masked URL with the supported driver and only the query options asyncpg takes."""
+    if url.backend not in {"postgres", "postgresql"}:
+        return url.with_scheme(f"{url.backend}+{SUPPORTED.get(url.backend, url.driver)}")
+    fixed = url.with_scheme("postgresql+asyncpg").split("?", 1)[0]
+    kept = [(key, "***" if key == "password" else value) for key, value in _asyncpg_options(url)[1]]
+    return fixed + ("?" + urlencode(kept, safe="/:*") if kept else "")
+
+
 def check_url(raw: str, source: str) -> tuple[Check, DbUrl | None]:
     if not raw:
         return Check(
@@ -161,8 +215,8 @@ def check_url(raw: str, source: str) -> tuple[Check, DbUrl | None]:
 def check_driver(url: DbUrl) -> Check:
     """The dialect and driver: an async pair this skill supports, or the URL that is."""
     wanted = SUPPORTED.get(url.backend)
+    fixed = corrected_url(url)
     if url.backend == "postgres":
-        fixed = url.with_scheme("postgresql+asyncpg")
         problem = "postgres:// is not a SQLAlchemy dialect name (Heroku and others print it)"
     elif wanted is None:
         return Check(
@@ -176,7 +230,6 @@ def check_driver(url: DbUrl) -> Check:
             "driver", OK, f"{url.backend}+{url.driver} is an async driver this skill supports"
         )
     else:
-        fixed = url.with_scheme(f"{url.backend}+{wanted}")
         if url.driver == "" and url.backend == "postgresql":
             problem = (
                 "postgresql:// names no driver, so SQLAlchemy 2.1 loads psycopg "
@@ -194,28 +247,18 @@ def check_driver(url: DbUrl) -> Check:
 
 
 def check_options(url: DbUrl) -> Check:
-    """Query options that the asyncpg driver would reject with a TypeError."""
-    if (url.backend, url.driver) != ("postgresql", "asyncpg") or not url.query:
+    """The URL's query options, which SQLAlchemy hands to asyncpg.connect() as strings."""
+    if url.backend not in {"postgres", "postgresql"} or not url.query:
         return Check("options", OK, "no query options" if not url.query else "not checked")
-    keys = [key for key, _ in url.query]
-    renames = {key: LIBPQ_RENAMES[key] for key in keys if key in LIBPQ_RENAMES}
-    if renames:
-        fixed = url.masked
-        for old, new in renames.items():
-            fixed = re.sub(rf"([?&]){old}=", rf"\g<1>{new}=", fixed)
-        names = ", ".join(
-            f"{old}= is libpq's name; asyncpg takes {new}=" for old, new in renames.items()
-        )
-        return Check("options", FAIL, f"{names}: use {fixed}", {"corrected_url": fixed})
-    unknown = [key for key in keys if key not in ASYNCPG_OPTIONS]
-    if unknown:
-        return Check(
-            "options",
-            FAIL,
-            f"asyncpg.connect() takes no option {', '.join(unknown)}: remove it from the URL "
-            "and pass it in create_async_engine(connect_args=...) in the form asyncpg expects",
-        )
-    return Check("options", OK, f"asyncpg accepts {', '.join(keys)}")
+    problems, _, connect_args = _asyncpg_options(url)
+    if not problems:
+        return Check("options", OK, f"asyncpg accepts {', '.join(key for key, _ in url.query)}")
+    fixed = corrected_url(url)
+    message = f"{'; '.join(problems)}: use {fixed}"
+    if connect_args:
+        message += f" with create_async_engine(url, connect_args={connect_args!r})"
+    details: dict[str, object] = {"corrected_url": fixed, "connect_args": connect_args}
+    return Check("options", FAIL, message, details)
 
 
 def _user() -> str:

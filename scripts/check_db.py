@@ -295,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    print(report(checks, options, args.json))
+    try:
+        print(report(checks, options, args.json), flush=True)
+    except BrokenPipeError:
+        # the reader (say `| head`) left early; Python's flush at exit must not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(checks)
 
 

@@ -140,6 +140,12 @@ BAD_URLS = [
         id="quoted",
     ),
     pytest.param(
+        f"postgresql+asyncpg://app@127.0.0.1/app?password={PASSWORD}&sslmode=require",
+        "options",
+        "use postgresql+asyncpg://app@127.0.0.1/app?password=***&ssl=require",
+        id="password-in-query",
+    ),
+    pytest.param(
         f"mysql+aiomysql://{PG}",
         "driver",
         "dialect 'mysql' is not one this skill supports (PostgreSQL with asyncpg, "
@@ -193,6 +199,48 @@ def test_report_url_mistake_with_fix(
     assert line(output, check).startswith(f"FAIL {check}: ")
     assert message in line(output, check)
     assert "SKIP connect:" in output
+
+
+@pytest.mark.postgresql
+def test_corrected_url_and_connect_args_connect(
+    capsys: pytest.CaptureFixture[str], postgresql_url: str
+) -> None:
+    # the URL a hosting provider prints, with libpq's options and numbers asyncpg gets as strings
+    query = "sslmode=disable&connect_timeout=10&statement_cache_size=0&application_name=check_db"
+    given = (
+        with_password(postgresql_url).replace("postgresql+asyncpg://", "postgres://") + "?" + query
+    )
+    code, output = run(capsys, "--url", given, "--json")
+    assert code == 1
+    checks = {check["name"]: check for check in json.loads(output)["checks"]}
+    assert checks["driver"]["status"] == checks["options"]["status"] == "fail"
+    assert checks["options"]["message"].startswith(
+        "sslmode= is libpq's name; asyncpg takes ssl=; "
+        "connect_timeout= is libpq's name; asyncpg takes timeout as a number; "
+        "statement_cache_size= reaches asyncpg as the string '0', which it cannot use; "
+        "asyncpg takes application_name as a server setting: use postgresql+asyncpg://"
+    )
+    fixed, connect_args = checks["options"]["corrected_url"], checks["options"]["connect_args"]
+    assert fixed == checks["driver"]["corrected_url"]
+    assert connect_args == {
+        "timeout": 10,
+        "statement_cache_size": 0,
+        "server_settings": {"application_name": "check_db"},
+    }
+
+    async def connect(url: str, **kwargs: Any) -> str:
+        engine = create_async_engine(url, poolclass=NullPool, **kwargs)
+        try:
+            async with engine.connect() as conn:
+                return str(await conn.scalar(text("show application_name")))
+        finally:
+            await engine.dispose()
+
+    # the local server trusts every password, so the masked one connects too
+    assert asyncio.run(connect(fixed, connect_args=connect_args)) == "check_db"
+    fixed_scheme_only = given.replace("postgres://", "postgresql+asyncpg://")
+    with pytest.raises(TypeError):
+        asyncio.run(connect(fixed_scheme_only))
 
 
 def test_report_missing_driver_with_install_command(
@@ -544,9 +592,7 @@ def test_print_one_json_document_with_entry_per_check(capsys: pytest.CaptureFixt
     assert document["exit_code"] == 1 and document["ok"] is False
     driver = document["checks"][1]
     assert driver["status"] == "fail"
-    assert (
-        driver["corrected_url"] == "postgresql+asyncpg://app:***@127.0.0.1:5432/app?sslmode=require"
-    )
+    assert driver["corrected_url"] == "postgresql+asyncpg://app:***@127.0.0.1:5432/app?ssl=require"
     assert PASSWORD not in out
 
 
@@ -697,7 +743,7 @@ def test_accept_only_options_asyncpg_connect_takes() -> None:
     import inspect
 
     taken = set(inspect.signature(asyncpg.connect).parameters) | {"prepared_statement_cache_size"}
-    assert url_checks.ASYNCPG_OPTIONS <= taken
+    assert url_checks.ASYNCPG_URL_OPTIONS | url_checks.ASYNCPG_TYPED_OPTIONS <= taken
 
 
 def test_pool_defaults_match_asset_settings() -> None:
