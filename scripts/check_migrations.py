@@ -210,9 +210,10 @@ def run_checks(project: Path, url: str, steps: list[Step]) -> None:
     try:
         heads = ScriptDirectory.from_config(cfg).get_heads()
     except Exception as exc:
-        raise UsageError(
-            f"cannot read the revisions: {first_line(exc)}; check script_location"
-        ) from exc
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "versions" in f.filename]
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        fix = f"fix revision {where}" if where else "check script_location in alembic.ini"
+        raise UsageError(f"cannot read the revisions: {first_line(exc)}; {fix}") from exc
     if len(heads) != 1:
         fix = "merge them: alembic merge heads -m merge" if heads else "create one: alembic "
         fix += "" if heads else "revision --autogenerate -m init"

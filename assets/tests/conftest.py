@@ -3,15 +3,20 @@
 TEST_POSTGRES_URL picks the PostgreSQL database (default: the local server's "test" database).
 Without a reachable server the PostgreSQL tests are skipped, or fail when CI=true.
 Run one backend with `pytest -m sqlite` or `pytest -m postgresql`.
+TEST_SCHEMA=migrations builds the tables with the Alembic migrations instead of create_all.
 """
 
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -39,10 +44,34 @@ def postgresql_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 
 
+ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
+
+
+def upgrade_to_head(connection: Connection) -> None:
+    """Build the schema with the migrations, on a connection handed to env.py: code inside
+    a running event loop cannot let env.py call asyncio.run()."""
+    config = Config(ALEMBIC_INI)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def drop_schema(connection: Connection) -> None:
+    Base.metadata.drop_all(connection)
+    connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def create_schema(connection: Connection) -> None:
+    drop_schema(connection)
+    if os.environ.get("TEST_SCHEMA") == "migrations":
+        upgrade_to_head(connection)
+    else:
+        # create_all is the faster default; tests/migrations prove both give the same schema
+        Base.metadata.create_all(connection)
+
+
 async def _create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(create_schema)
 
 
 @pytest.fixture(
@@ -67,7 +96,7 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
         pytest.skip(reason)
     yield engine
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(drop_schema)
     await engine.dispose()
 
 

@@ -1,0 +1,63 @@
+"""The fixtures' two ways to build the schema, create_all and the migrations, give the same one."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
+from assets.tests.conftest import create_schema
+
+
+def snapshot(connection: Connection) -> dict[str, Any]:
+    """Everything the database reports about the app's tables, in comparable form."""
+    inspector = inspect(connection)
+    tables: dict[str, Any] = {}
+    for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
+        columns = [
+            (c["name"], repr(c["type"]), c["nullable"], c["default"])
+            for c in inspector.get_columns(table)
+        ]
+        tables[table] = {
+            "columns": columns,
+            "primary key": inspector.get_pk_constraint(table),
+            "foreign keys": sorted(
+                (fk["name"], fk["constrained_columns"], fk["referred_table"], fk["options"])
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], i["column_names"], i["unique"]) for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                (u["name"], u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
+        }
+    return tables
+
+
+async def test_migrations_and_create_all_build_same_schema(
+    migration_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the app's engine, as the fixtures use it (on SQLite: foreign keys on, BEGIN IMMEDIATE)
+    engine = create_engine(DatabaseSettings(url=migration_url))
+    try:
+        monkeypatch.setenv("TEST_SCHEMA", "migrations")
+        async with engine.begin() as conn:
+            await conn.run_sync(create_schema)
+            migrated = await conn.run_sync(snapshot)
+            assert "alembic_version" in await conn.run_sync(lambda c: inspect(c).get_table_names())
+
+        monkeypatch.delenv("TEST_SCHEMA")
+        async with engine.begin() as conn:
+            await conn.run_sync(create_schema)
+            created = await conn.run_sync(snapshot)
+            assert "alembic_version" not in await conn.run_sync(
+                lambda c: inspect(c).get_table_names()
+            )
+    finally:
+        await engine.dispose()
+
+    assert set(migrated) == {"users", "posts"}
+    assert migrated == created
