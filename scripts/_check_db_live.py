@@ -106,11 +106,21 @@ async def check_connect(conn: Any, url: DbUrl, connect_ms: float, in_memory: boo
 
 
 def _setting(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name) or str(default)
+    raw = environ.get(name, "").strip()
     try:
-        return int(raw)
+        return int(raw) if raw else default
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+POOL_QUERY = """
+select current_setting('max_connections')::int,
+       current_setting('superuser_reserved_connections')::int
+         + coalesce(nullif(current_setting('reserved_connections', true), ''), '0')::int,
+       (select count(*) from pg_stat_activity where backend_type = 'client backend'),
+       (select rolconnlimit from pg_roles where rolname = current_user),
+       (select datconnlimit from pg_database where datname = current_database())
+"""
 
 
 async def check_pool(conn: Any, workers: int, environ: Mapping[str, str]) -> Check:
@@ -122,41 +132,33 @@ async def check_pool(conn: Any, workers: int, environ: Mapping[str, str]) -> Che
         max_overflow = _setting(environ, "DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW)
     except ValueError as exc:
         return Check("pool", FAIL, f"{exc}: the app would not start")
-    row = (
-        await conn.execute(
-            text(
-                "select current_setting('max_connections')::int,"
-                " current_setting('superuser_reserved_connections')::int,"
-                " coalesce(nullif(current_setting('reserved_connections', true), ''), '0')::int,"
-                " (select count(*) from pg_stat_activity where backend_type = 'client backend'),"
-                " (select rolconnlimit from pg_roles where rolname = current_user),"
-                " (select datconnlimit from pg_database where datname = current_database())"
-            )
-        )
+    max_connections, reserved, in_use, role_limit, db_limit = (
+        await conn.execute(text(POOL_QUERY))
     ).one()
-    max_connections, superuser_reserved, reserved, in_use, role_limit, db_limit = row
+    allowed = max_connections - reserved
+    limit = f"max_connections {max_connections} - {reserved} reserved"
+    for name, cap in (("the user's", role_limit), ("the database's", db_limit)):
+        if 0 <= cap < allowed:
+            allowed, limit = cap, f"{name} CONNECTION LIMIT {cap}"
     budget = workers * (pool_size + max_overflow)
-    allowed = max_connections - superuser_reserved - reserved
-    limits = [f"max_connections {max_connections} - {superuser_reserved + reserved} reserved"]
-    for name, limit in (("the user's CONNECTION LIMIT", role_limit), ("the database's", db_limit)):
-        if limit >= 0 and limit < allowed:
-            allowed = limit
-            limits = [f"{name} {limit}"]
     need = f"{workers} worker(s) x (pool_size {pool_size} + max_overflow {max_overflow}) = {budget}"
     details = {"budget": budget, "allowed": allowed, "in_use": in_use}
+    if environ.get("DB_PGBOUNCER", "").strip().lower() in {"1", "true", "yes", "on"}:
+        message = (
+            f"DB_PGBOUNCER is on, so the app's {budget} connections go to PgBouncer "
+            f"(max_client_conn); its server-side pools must fit {allowed} ({limit})"
+        )
+        return Check("pool", SKIP, message, details)
     if budget <= allowed:
-        message = f"{need} fits {allowed} ({limits[0]}; {in_use} in use now)"
-        return Check("pool", OK, message, {**details, "pool_size": pool_size})
+        return Check("pool", OK, f"{need} fits {allowed} ({limit}; {in_use} in use now)", details)
     per_worker = allowed // workers
-    fix = (
-        f"set DB_POOL_SIZE + DB_MAX_OVERFLOW to at most {per_worker} per worker"
-        if per_worker
-        else "use fewer workers"
-    )
+    fix = "use fewer workers"
+    if per_worker:
+        fix = f"set DB_POOL_SIZE + DB_MAX_OVERFLOW to at most {per_worker} per worker"
     return Check(
         "pool",
         WARN,
-        f"{need} is more than the {allowed} the server allows ({limits[0]}): under load the app "
+        f"{need} is more than the {allowed} the server allows ({limit}): under load the app "
         f"gets 'too many clients'; {fix}, raise max_connections, or put PgBouncer in front",
         details,
     )

@@ -14,11 +14,12 @@ Checks, in order:
   installed    SQLAlchemy, greenlet and the driver import
   connect      a connection opens within --timeout: server version, round-trip latency
   pool         PostgreSQL: workers x (DB_POOL_SIZE + DB_MAX_OVERFLOW) fits max_connections
-               minus the reserved slots (defaults 5 and 10, as in app/db/config.py)
+               minus the reserved slots (defaults 5 and 10, as in app/db/config.py);
+               with DB_PGBOUNCER on, PgBouncer's pools are what must fit
   migrations   the project has alembic.ini: the database's revision is the migrations' head
 
 The URL comes from --url, else the DATABASE_URL environment variable, else DATABASE_URL in
-PROJECT/.env; DB_POOL_SIZE and DB_MAX_OVERFLOW are read the same way. A relative SQLite path is
+PROJECT/.env; DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_PGBOUNCER are read the same way. A relative SQLite path is
 taken from PROJECT, and an absent SQLite file is not created. Passwords show as ***.
 
 Output: one line per check, "OK|WARN|FAIL|SKIP <check>: <what, and the fix>", then a summary.

@@ -52,7 +52,13 @@ live_checks: Any = sys.modules["_check_db_live"]
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # the script reads these and the working directory's .env; the tests choose them
-    for name in ("DATABASE_URL", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "WEB_CONCURRENCY"):
+    for name in (
+        "DATABASE_URL",
+        "DB_POOL_SIZE",
+        "DB_MAX_OVERFLOW",
+        "DB_PGBOUNCER",
+        "WEB_CONCURRENCY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -459,6 +465,19 @@ def test_warn_when_pool_budget_exceeds_max_connections(
     )
     assert "'too many clients'" in pool
     assert "OK   connect: PostgreSQL " in output
+
+
+@pytest.mark.postgresql
+def test_leave_pool_budget_to_pgbouncer_when_enabled(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, postgresql_url: str
+) -> None:
+    monkeypatch.setenv("DB_PGBOUNCER", "true")
+    code, output = run(capsys, "--url", with_password(postgresql_url), "--workers", "1000")
+    assert code == 0, output
+    assert line(output, "pool").startswith(
+        "SKIP pool: DB_PGBOUNCER is on, so the app's 15000 connections go to PgBouncer "
+        "(max_client_conn); its server-side pools must fit "
+    )
 
 
 @pytest.mark.postgresql
