@@ -19,8 +19,9 @@ Checks, in order:
   migrations   the project has alembic.ini: the database's revision is the migrations' head
 
 The URL comes from --url, else the DATABASE_URL environment variable, else DATABASE_URL in
-PROJECT/.env; DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_PGBOUNCER are read the same way. A relative SQLite path is
-taken from PROJECT, and an absent SQLite file is not created. Passwords show as ***.
+PROJECT/.env; DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_PGBOUNCER are read the same way. A relative
+SQLite path is taken from PROJECT, and an absent SQLite file is not created. Passwords show
+as ***.
 
 Output: one line per check, "OK|WARN|FAIL|SKIP <check>: <what, and the fix>", then a summary.
 With --json, one document on stdout: {"url", "source", "ok", "exit_code", "checks": [{"name",
