@@ -84,17 +84,39 @@ async def run_async_migrations() -> None:
     await connectable.dispose()
 
 
+def refuse_sqlite_foreign_keys(connection: Connection) -> None:
+    """Stop before batch mode loses rows on a SQLite connection with foreign keys on."""
+    if connection.dialect.name != "sqlite":
+        return
+    # asked through the driver: a statement through SQLAlchemy would begin a transaction
+    cursor = connection.connection.cursor()
+    cursor.execute("PRAGMA foreign_keys")
+    row = cursor.fetchone()
+    cursor.close()
+    if row and row[0]:
+        # batch mode copies a table and drops the old one; with foreign keys on, that DROP
+        # deletes every row that references it (ON DELETE CASCADE), and the PRAGMA cannot
+        # be turned off inside the transaction the connection is in
+        raise RuntimeError(
+            "SQLite connection has foreign keys on (PRAGMA foreign_keys=ON): batch migrations "
+            "would delete referencing rows; hand in a connection from an engine without that "
+            "PRAGMA, e.g. create_async_engine(url, poolclass=NullPool)"
+        )
+
+
 def run_migrations_online() -> None:
     """Run migrations in 'online' mode.
 
     Code already inside an event loop (tests, app start-up) cannot call asyncio.run(): it
     hands in a connection instead, `cfg.attributes["connection"] = sync_connection` from
-    `await async_connection.run_sync(...)`, and the migrations run on that connection.
+    `await async_connection.run_sync(...)`, and the migrations run on that connection;
+    or it runs the command in a thread: `await asyncio.to_thread(command.upgrade, cfg, "head")`.
     """
     connection = config.attributes.get("connection")
     if connection is None:
         asyncio.run(run_async_migrations())
     else:
+        refuse_sqlite_foreign_keys(connection)
         do_run_migrations(connection)
 
 

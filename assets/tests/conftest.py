@@ -15,10 +15,16 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import text
+from sqlalchemy import NullPool, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.db import Base, get_session
 from app.db.config import DatabaseSettings
@@ -60,18 +66,22 @@ def drop_schema(connection: Connection) -> None:
     connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def create_schema(connection: Connection) -> None:
-    drop_schema(connection)
-    if os.environ.get("TEST_SCHEMA") == "migrations":
-        upgrade_to_head(connection)
-    else:
-        # create_all is the faster default; tests/migrations prove both give the same schema
-        Base.metadata.create_all(connection)
-
-
-async def _create_schema(engine: AsyncEngine) -> None:
+async def create_schema(engine: AsyncEngine) -> None:
+    """Drop and rebuild the tables: create_all, or the migrations with TEST_SCHEMA=migrations."""
     async with engine.begin() as conn:
-        await conn.run_sync(create_schema)
+        await conn.run_sync(drop_schema)
+        if os.environ.get("TEST_SCHEMA") != "migrations":
+            # the faster default; tests/migrations prove both ways give the same schema
+            await conn.run_sync(Base.metadata.create_all)
+            return
+    # an engine of their own: on SQLite the app's engine turns foreign keys on, and batch
+    # mode's table copies would then delete referencing rows (env.py refuses such a connection)
+    migrator = create_async_engine(engine.url, poolclass=NullPool)
+    try:
+        async with migrator.begin() as conn:
+            await conn.run_sync(upgrade_to_head)
+    finally:
+        await migrator.dispose()
 
 
 @pytest.fixture(
@@ -86,7 +96,7 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     url = request.getfixturevalue(request.param)
     engine = create_engine(DatabaseSettings(url=url))
     try:
-        await _create_schema(engine)
+        await create_schema(engine)
     except (DBAPIError, OSError) as exc:
         await engine.dispose()
         where = make_url(url).render_as_string(hide_password=True)

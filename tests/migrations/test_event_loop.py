@@ -9,6 +9,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
 from tests.migrations.support import alembic_config, table_names
 
 
@@ -39,3 +41,31 @@ async def test_upgrade_without_connection_fails_inside_running_event_loop(
 
     gc.collect()
     assert await table_names(migration_url) == set()
+
+
+async def test_upgrade_through_app_engine_refuses_sqlite_foreign_keys(
+    project: Path, migration_url: str
+) -> None:
+    # the app's SQLite engine turns foreign keys on: a batch-mode table copy would then
+    # delete the rows that reference the table, so env.py refuses the connection
+    engine = create_engine(DatabaseSettings(url=migration_url))
+
+    def upgrade(connection: Connection) -> None:
+        config = alembic_config(project)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    try:
+        async with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                with pytest.raises(
+                    RuntimeError, match=r"foreign keys on \(PRAGMA foreign_keys=ON\)"
+                ):
+                    await conn.run_sync(upgrade)
+            else:
+                await conn.run_sync(upgrade)
+    finally:
+        await engine.dispose()
+
+    expected = set() if engine.dialect.name == "sqlite" else {"users", "posts", "alembic_version"}
+    assert await table_names(migration_url) == expected
