@@ -3,8 +3,8 @@
 import tomllib
 from pathlib import Path
 
-from _layout import Layout
-from _rewrite import AppChanges
+from _scaffold_layout import Layout
+from _scaffold_rewrite import AppChanges
 
 DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 

@@ -12,6 +12,11 @@ the proposed content is written beside it as NAME.scaffold-new, to merge. Your a
 edited either: the lines to add (routers, a lifespan that disposes the engine, the 503 handlers)
 are printed, with the dependency command and the pytest settings. A second run changes nothing.
 
+--json prints one document: package, package_dir, app, db, dry_run, created, unchanged,
+conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}] and
+app_changes (the app module's edits, one field each: imports, lifespan, app_argument,
+lifespan_merge, after_app).
+
 Usage:
   python3 <skill-dir>/scripts/scaffold.py [PROJECT_DIR] [--package NAME] [--db sqlite|postgresql]
                                           [--no-examples] [--dry-run] [--json] [--debug]
@@ -21,169 +26,26 @@ Examples:
   python3 .claude/skills/database/scripts/scaffold.py . --db postgresql
   python3 ~/skills/database/scripts/scaffold.py ~/code/shop --package shop --no-examples --json
 
-Exit status: 0 done (conflicts, if any, are listed to merge); 1 nothing written because a target
-cannot be written; 2 bad usage, or no FastAPI package or app found.
+Exit status: 0 done (conflicts, if any, are listed to merge); 1 a target cannot be written (then
+nothing is written), or an earlier NAME.scaffold-new with other content is in the way; 2 bad
+usage, or no FastAPI package or app found (nothing is written).
 """
 
 import argparse
 import json
-import re
 import sys
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _steps  # noqa: E402
-from _layout import Layout, LayoutError, detect  # noqa: E402
-from _rewrite import AppChanges, Target, app_changes, rewrite_imports  # noqa: E402
-from _write import WriteError, write_all  # noqa: E402
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-COPIED = ("app", "alembic.ini", "migrations", "tests")
-# the user's package has its own __init__.py, and its own app module (edited by hand)
-NOT_COPIED = {"app/__init__.py", "app/main.py"}
-EXAMPLES = {
-    "app/models.py",
-    "app/schemas.py",
-    "app/repository.py",
-    "app/security.py",
-    "app/api/routes/users.py",
-    "app/api/routes/posts.py",
-}
-TESTS_WITHOUT_EXAMPLES = {"tests/conftest.py", "tests/test_health.py"}
-EMPTY_MODELS = '''"""The ORM models: subclass Base here; migrations/env.py imports this module."""
-
-from {package}.db import Base
-
-__all__ = ["Base"]
-'''
-ENV_URLS = {
-    "sqlite": "sqlite+aiosqlite:///./app.db",
-    "postgresql": "postgresql+asyncpg://USER:PASSWORD@127.0.0.1:5432/{name}",
-}
-ENV_EXAMPLE = """# the app and migrations/env.py read DATABASE_URL from the environment
-# (optional: DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_ECHO)
-DATABASE_URL={url}
-"""
-SUFFIX = ".scaffold-new"
-
-
-@dataclass
-class Plan:
-    create: list[tuple[Path, bytes | None]] = field(default_factory=list)
-    unchanged: list[Path] = field(default_factory=list)
-    # (user's file, proposed file, "written" | "pending" | "blocked")
-    conflicts: list[tuple[Path, Path, str]] = field(default_factory=list)
-    revision_copied: bool = False
-
-
-def _asset_sources(no_examples: bool) -> list[str]:
-    names = []
-    for top in COPIED:
-        base = ASSETS / top
-        files = sorted(base.rglob("*")) if base.is_dir() else [base]
-        for path in files:
-            rel = path.relative_to(ASSETS).as_posix()
-            if not path.is_file() or "__pycache__" in rel or path.suffix in {".pyc", ".db"}:
-                continue
-            if rel in NOT_COPIED or (no_examples and _is_example(rel)):
-                continue
-            names.append(rel)
-    return names
-
-
-def _is_example(rel: str) -> bool:
-    if rel.startswith("tests/"):
-        return rel not in TESTS_WITHOUT_EXAMPLES
-    return rel in EXAMPLES or rel.startswith("migrations/versions/")
-
-
-def _target(rel: str, layout: Layout) -> Path:
-    if rel.startswith("app/"):
-        return layout.package_dir / rel.removeprefix("app/")
-    return layout.root / rel
-
-
-def _content(rel: str, layout: Layout, target: Target) -> bytes:
-    text = (ASSETS / rel).read_text(encoding="utf-8")
-    if rel.endswith(".py"):
-        text = rewrite_imports(text, target)
-    elif rel == "alembic.ini" and layout.import_root != layout.root:
-        path = layout.import_root.relative_to(layout.root).as_posix()
-        text = re.sub(r"(?m)^prepend_sys_path\s*=\s*\.\s*$", f"prepend_sys_path = {path}", text)
-    return text.encode("utf-8")
-
-
-def _check_shadowing(layout: Layout, rels: list[str]) -> None:
-    for rel in rels:
-        parts = Path(rel).parts
-        if parts[0] != "app":
-            continue
-        for depth in range(2, len(parts)):
-            module = layout.package_dir.joinpath(*parts[1:depth]).with_suffix(".py")
-            if module.is_file():
-                folder = Path(*parts[1:depth]).as_posix()
-                raise LayoutError(
-                    f"{module.relative_to(layout.root)} exists and the {folder}/ package this "
-                    f"adds would shadow it: rename that module, then rerun"
-                )
-
-
-def _user_revisions(versions: Path, ours: set[str]) -> bool:
-    return versions.is_dir() and any(p.name not in ours for p in versions.glob("*.py"))
-
-
-def make_plan(layout: Layout, target: Target, db: str, no_examples: bool) -> Plan:
-    rels = _asset_sources(no_examples)
-    _check_shadowing(layout, rels)
-    ours = {Path(r).name for r in rels if r.startswith("migrations/versions/")}
-    versions = layout.root / "migrations" / "versions"
-    skip_revisions = _user_revisions(versions, ours)
-    wanted: list[tuple[Path, bytes | None]] = []
-    for rel in rels:
-        if rel.startswith("migrations/versions/") and skip_revisions:
-            continue
-        wanted.append((_target(rel, layout), _content(rel, layout, target)))
-    plan = Plan(revision_copied=bool(ours) and not skip_revisions)
-    if no_examples:
-        models = EMPTY_MODELS.format(package=layout.package).encode()
-        wanted.append((layout.package_dir / "models.py", models))
-    if not plan.revision_copied:
-        wanted.append((versions, None))
-    url = ENV_URLS[db].format(name=layout.package.split(".")[-1])
-    wanted.append((layout.root / ".env.example", ENV_EXAMPLE.format(url=url).encode()))
-    for path, content in wanted:
-        _classify(plan, path, content)
-    return plan
-
-
-def _classify(plan: Plan, path: Path, content: bytes | None) -> None:
-    if content is None:
-        if path.is_dir():
-            plan.unchanged.append(path)
-        else:
-            plan.create.append((path, None))
-        return
-    if not path.exists():
-        plan.create.append((path, content))
-        return
-    existing = path.read_bytes() if path.is_file() else b""
-    if existing == content or (
-        path.name == ".env.example" and re.search(rb"(?m)^\s*DATABASE_URL\s*=", existing)
-    ):
-        plan.unchanged.append(path)
-        return
-    proposed = path.with_name(path.name + SUFFIX)
-    if not proposed.exists():
-        plan.create.append((proposed, content))
-        plan.conflicts.append((path, proposed, "written"))
-    elif proposed.is_file() and proposed.read_bytes() == content:
-        plan.conflicts.append((path, proposed, "pending"))
-    else:
-        plan.conflicts.append((path, proposed, "blocked"))
+import _scaffold_steps as _steps  # noqa: E402
+from _scaffold_layout import Layout, LayoutError, detect  # noqa: E402
+from _scaffold_plan import ASSETS, ENV_URLS, EXAMPLES, Plan, make_plan  # noqa: E402
+from _scaffold_rewrite import AppChanges, Target, app_changes  # noqa: E402
+from _scaffold_write import WriteError, write_all  # noqa: E402
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -217,27 +79,31 @@ def report(
     }
 
 
+CONFLICT_STATES = {
+    "written": "yours kept, ours written to {proposed}",
+    "pending": "yours kept, ours still in {proposed} from an earlier run",
+    "blocked": "yours kept; {proposed} holds other content, left as it is",
+}
+
+
 def human(doc: dict[str, Any]) -> str:
-    created, conflicts = doc["created"], doc["conflicts"]
-    head = "Dry run, nothing written; it would" if doc["dry_run"] else "Scaffolded"
+    created, conflicts, dry = doc["created"], doc["conflicts"], doc["dry_run"]
+    head = "Dry run, nothing written. Would scaffold" if dry else "Scaffolded"
     lines = [
-        f"{head}: package {doc['package']} ({doc['package_dir']}), app {doc['app']}, "
-        f"database {doc['db']}"
+        f"{head} package {doc['package']} ({doc['package_dir']}) for the app in {doc['app']}, "
+        f"database {doc['db']}:"
     ]
-    lines += [f"  {'would create' if doc['dry_run'] else 'created'}  {p}" for p in created]
+    lines += [f"  {'would create' if dry else 'created'}  {p}" for p in created]
     lines += [
-        f"  conflict  {c['path']}: yours kept, ours in {c['proposed']} ({c['state']})"
-        for c in conflicts
+        f"  conflict  {c['path']}: " + CONFLICT_STATES[c["state"]].format(**c) for c in conflicts
     ]
-    if not created:
-        lines.append(
-            f"Nothing to change: all {len(doc['unchanged'])} files are already in place"
-            + (f", {len(conflicts)} still to merge." if conflicts else ".")
-        )
+    to_merge = f", {len(conflicts)} to merge" if conflicts else ""
+    if created:
+        verb = "to create" if dry else "created"
+        lines.append(f"{len(created)} {verb}, {len(doc['unchanged'])} unchanged{to_merge}.")
     else:
         lines.append(
-            f"{len(created)} to create, {len(doc['unchanged'])} unchanged, "
-            f"{len(conflicts)} conflicts."
+            f"Nothing to change: all {len(doc['unchanged'])} files are already in place{to_merge}."
         )
     return "\n".join(lines) + "\n\nNext steps:\n" + _steps.render(doc["next_steps"])
 
@@ -269,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--package",
+        metavar="NAME",
         help="the package to scaffold into, e.g. myservice "
         "(default: found from app/, src/<package>/ or pyproject.toml)",
     )

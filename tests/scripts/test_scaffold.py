@@ -367,6 +367,6 @@ def test_scaffold_read_only_project_fails_cleanly(tmp_path: Path) -> None:
     ],
 )
 def test_rewrite_imports_changes_only_import_statements(source: str, expected: str) -> None:
-    from _rewrite import Target, rewrite_imports
+    from _scaffold_rewrite import Target, rewrite_imports
 
     assert rewrite_imports(source, Target("shop", "shop.web", "application")) == expected

@@ -110,7 +110,11 @@ def test_scaffold_project_passes_its_own_tests(
 
     pytest_args = [sys.executable, "-m", "pytest", "-c", str(project / "pyproject.toml")]
     pytest_args += ["--rootdir", str(project), "-p", "no:cacheprovider", "-q", "-rfEs"]
+    # only the plugin the copied tests need: this venv's others (schemathesis, hypothesis)
+    # cost seconds of start-up per run and play no part in the project's tests
+    pytest_args += ["-p", "pytest_asyncio.plugin"]
     marker = "postgresql" if backend == "postgresql" else "not postgresql"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     result = run([*pytest_args, "-m", marker], project, env)
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary, result.stdout

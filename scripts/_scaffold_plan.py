@@ -1,0 +1,152 @@
+"""What scaffold.py writes where: the asset files, their rewritten content, and conflicts."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _scaffold_layout import Layout, LayoutError
+from _scaffold_rewrite import Target, rewrite_imports
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+COPIED = ("app", "alembic.ini", "migrations", "tests")
+# the user's package has its own __init__.py, and its own app module (edited by hand)
+NOT_COPIED = {"app/__init__.py", "app/main.py"}
+EXAMPLES = {
+    "app/models.py",
+    "app/schemas.py",
+    "app/repository.py",
+    "app/security.py",
+    "app/api/routes/users.py",
+    "app/api/routes/posts.py",
+}
+TESTS_WITHOUT_EXAMPLES = {"tests/conftest.py", "tests/test_health.py"}
+EMPTY_MODELS = '''"""The ORM models: subclass Base here; migrations/env.py imports this module."""
+
+from {package}.db import Base
+
+__all__ = ["Base"]
+'''
+ENV_URLS = {
+    "sqlite": "sqlite+aiosqlite:///./app.db",
+    "postgresql": "postgresql+asyncpg://USER:PASSWORD@127.0.0.1:5432/{name}",
+}
+ENV_EXAMPLE = """# the app and migrations/env.py read DATABASE_URL from the environment
+# (optional: DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_ECHO)
+DATABASE_URL={url}
+"""
+SUFFIX = ".scaffold-new"
+
+
+@dataclass
+class Plan:
+    create: list[tuple[Path, bytes | None]] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    # (user's file, proposed file, "written" | "pending" | "blocked")
+    conflicts: list[tuple[Path, Path, str]] = field(default_factory=list)
+    revision_copied: bool = False
+
+
+def _asset_sources(no_examples: bool) -> list[str]:
+    names = []
+    for top in COPIED:
+        base = ASSETS / top
+        files = sorted(base.rglob("*")) if base.is_dir() else [base]
+        for path in files:
+            rel = path.relative_to(ASSETS).as_posix()
+            if not path.is_file() or "__pycache__" in rel or path.suffix in {".pyc", ".db"}:
+                continue
+            if rel in NOT_COPIED or (no_examples and _is_example(rel)):
+                continue
+            names.append(rel)
+    return names
+
+
+def _is_example(rel: str) -> bool:
+    if rel.startswith("tests/"):
+        return rel not in TESTS_WITHOUT_EXAMPLES
+    return rel in EXAMPLES or rel.startswith("migrations/versions/")
+
+
+def _target(rel: str, layout: Layout) -> Path:
+    if rel.startswith("app/"):
+        return layout.package_dir / rel.removeprefix("app/")
+    return layout.root / rel
+
+
+def _content(rel: str, layout: Layout, target: Target) -> bytes:
+    text = (ASSETS / rel).read_text(encoding="utf-8")
+    if rel.endswith(".py"):
+        text = rewrite_imports(text, target)
+    elif rel == "alembic.ini" and layout.import_root != layout.root:
+        path = layout.import_root.relative_to(layout.root).as_posix()
+        text = re.sub(r"(?m)^prepend_sys_path\s*=\s*\.\s*$", f"prepend_sys_path = {path}", text)
+    return text.encode("utf-8")
+
+
+def _check_shadowing(layout: Layout, rels: list[str]) -> None:
+    for rel in rels:
+        parts = Path(rel).parts
+        if parts[0] != "app":
+            continue
+        for depth in range(2, len(parts)):
+            module = layout.package_dir.joinpath(*parts[1:depth]).with_suffix(".py")
+            if module.is_file():
+                folder = Path(*parts[1:depth]).as_posix()
+                raise LayoutError(
+                    f"{module.relative_to(layout.root)} exists and the {folder}/ package this "
+                    f"adds would shadow it: rename that module, then rerun"
+                )
+
+
+def _user_revisions(versions: Path, ours: set[str]) -> bool:
+    return versions.is_dir() and any(p.name not in ours for p in versions.glob("*.py"))
+
+
+def make_plan(layout: Layout, target: Target, db: str, no_examples: bool) -> Plan:
+    rels = _asset_sources(no_examples)
+    _check_shadowing(layout, rels)
+    ours = {Path(r).name for r in rels if r.startswith("migrations/versions/")}
+    versions = layout.root / "migrations" / "versions"
+    skip_revisions = _user_revisions(versions, ours)
+    wanted: list[tuple[Path, bytes | None]] = []
+    for rel in rels:
+        if rel.startswith("migrations/versions/") and skip_revisions:
+            continue
+        wanted.append((_target(rel, layout), _content(rel, layout, target)))
+    plan = Plan(revision_copied=bool(ours) and not skip_revisions)
+    if no_examples:
+        models = EMPTY_MODELS.format(package=layout.package).encode()
+        wanted.append((layout.package_dir / "models.py", models))
+    if not plan.revision_copied:
+        wanted.append((versions, None))
+    url = ENV_URLS[db].format(name=layout.package.split(".")[-1])
+    wanted.append((layout.root / ".env.example", ENV_EXAMPLE.format(url=url).encode()))
+    for path, content in wanted:
+        _classify(plan, path, content)
+    return plan
+
+
+def _classify(plan: Plan, path: Path, content: bytes | None) -> None:
+    if content is None:
+        if path.is_dir():
+            plan.unchanged.append(path)
+        else:
+            plan.create.append((path, None))
+        return
+    if not path.exists():
+        plan.create.append((path, content))
+        return
+    existing = path.read_bytes() if path.is_file() else b""
+    if existing == content or (
+        path.name == ".env.example" and re.search(rb"(?m)^\s*DATABASE_URL\s*=", existing)
+    ):
+        plan.unchanged.append(path)
+        return
+    proposed = path.with_name(path.name + SUFFIX)
+    if not proposed.exists():
+        plan.create.append((proposed, content))
+        plan.conflicts.append((path, proposed, "written"))
+    elif proposed.is_file() and proposed.read_bytes() == content:
+        plan.conflicts.append((path, proposed, "pending"))
+    else:
+        plan.conflicts.append((path, proposed, "blocked"))
