@@ -234,12 +234,15 @@ def test_install_with_npm_skills_cli_then_scaffold_project_and_pass_its_tests(
 
     _follow_steps(project, _scaffold(skill, project, backend))
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    # a user project has pytest-asyncio, not this venv's other plugins (schemathesis, hypothesis)
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if backend == "postgresql":
         env["TEST_POSTGRES_URL"] = empty_database_url
     _run(["alembic", "upgrade", "head"], project, {**env, "DATABASE_URL": empty_database_url})
     report = tmp_path / "report.xml"
-    _run(["pytest", "-m", backend, "-p", "no:cacheprovider", f"--junitxml={report}"], project, env)
+    pytest_args = ["-p", "pytest_asyncio.plugin", "-p", "no:cacheprovider", "-m", backend]
+    _run(["pytest", *pytest_args, f"--junitxml={report}"], project, env)
     outcomes = _outcomes(report)
     assert outcomes["failed"] == outcomes["skipped"] == []
     assert len(outcomes["passed"]) >= 5, outcomes
