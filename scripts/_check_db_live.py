@@ -151,10 +151,10 @@ async def check_pool(conn: Any, workers: int, environ: Mapping[str, str]) -> Che
         return Check("pool", SKIP, message, details)
     if budget <= allowed:
         return Check("pool", OK, f"{need} fits {allowed} ({limit}; {in_use} in use now)", details)
-    per_worker = allowed // workers
-    fix = "use fewer workers"
-    if per_worker:
-        fix = f"set DB_POOL_SIZE + DB_MAX_OVERFLOW to at most {per_worker} per worker"
+    fixes = [f"run at most {allowed // (pool_size + max_overflow)} workers"]
+    if allowed // workers:
+        fixes.append(f"set DB_POOL_SIZE + DB_MAX_OVERFLOW to at most {allowed // workers}")
+    fix = ", ".join(fixes)
     return Check(
         "pool",
         WARN,

@@ -174,7 +174,7 @@ def _asyncpg_options(url: DbUrl) -> tuple[list[str], list[tuple[str, str]], dict
             problems.append("asyncpg takes application_name as a server setting")
             connect_args.setdefault("server_settings", {})[key] = value
         elif key not in ASYNCPG_URL_OPTIONS:
-            problems.append(f"asyncpg.connect() takes no option {key}=: remove it")
+            problems.append(f"{key}= is not an option of asyncpg.connect()")
         else:
             kept.append((key, value))
     return problems, kept, connect_args

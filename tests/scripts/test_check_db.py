@@ -152,6 +152,13 @@ BAD_URLS = [
         id="password-in-query",
     ),
     pytest.param(
+        f"postgresql+asyncpg://{PG}?ssl=prefer&sslrootcert=/etc/ca.pem",
+        "options",
+        "sslrootcert= is not an option of asyncpg.connect(): "
+        "use postgresql+asyncpg://app:***@127.0.0.1:5432/app?ssl=prefer",
+        id="unknown-option",
+    ),
+    pytest.param(
         f"mysql+aiomysql://{PG}",
         "driver",
         "dialect 'mysql' is not one this skill supports (PostgreSQL with asyncpg, "
@@ -464,6 +471,7 @@ def test_warn_when_pool_budget_exceeds_max_connections(
         "WARN pool: 1000 worker(s) x (pool_size 5 + max_overflow 10) = 15000 is more than the "
     )
     assert "'too many clients'" in pool
+    assert re.search(r"; run at most \d+ workers, raise max_connections, or put PgBouncer", pool)
     assert "OK   connect: PostgreSQL " in output
 
 
