@@ -80,7 +80,7 @@ def report(
 
 
 CONFLICT_STATES = {
-    "written": "yours kept, ours written to {proposed}",
+    "written": "yours kept, ours {verb} {proposed}",
     "pending": "yours kept, ours still in {proposed} from an earlier run",
     "blocked": "yours kept; {proposed} holds other content, left as it is",
 }
@@ -95,7 +95,9 @@ def human(doc: dict[str, Any]) -> str:
     ]
     lines += [f"  {'would create' if dry else 'created'}  {p}" for p in created]
     lines += [
-        f"  conflict  {c['path']}: " + CONFLICT_STATES[c["state"]].format(**c) for c in conflicts
+        f"  conflict  {c['path']}: "
+        + CONFLICT_STATES[c["state"]].format(verb="would go to" if dry else "written to", **c)
+        for c in conflicts
     ]
     to_merge = f", {len(conflicts)} to merge" if conflicts else ""
     if created:

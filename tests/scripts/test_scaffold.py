@@ -370,3 +370,24 @@ def test_rewrite_imports_changes_only_import_statements(source: str, expected: s
     from _scaffold_rewrite import Target, rewrite_imports
 
     assert rewrite_imports(source, Target("shop", "shop.web", "application")) == expected
+
+
+@pytest.mark.parametrize(
+    ("existing", "state"),
+    [("DATABASE_URL=sqlite+aiosqlite:///./mine.db\n", None), ("SECRET_KEY=x\n", "written")],
+    ids=["has_database_url", "other_settings"],
+)
+def test_scaffold_env_example_kept_when_it_sets_database_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], existing: str, state: str | None
+) -> None:
+    project = projects.write(projects.app_layout(tmp_path), {".env.example": existing})
+    code, doc = run_json(capsys, str(project))
+    assert code == 0
+    assert (project / ".env.example").read_text() == existing
+    states = {c["path"]: c["state"] for c in doc["conflicts"]}
+    assert states.get(".env.example") == state
+    if state is None:
+        assert ".env.example" in doc["unchanged"]
+    else:
+        proposed = (project / ".env.example.scaffold-new").read_text()
+        assert "DATABASE_URL=sqlite+aiosqlite:///./app.db" in proposed
