@@ -34,10 +34,13 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _check_migrations_diff import describe_diff  # noqa: E402
 
 DEFAULT_URL = "a throwaway SQLite file (sqlite+aiosqlite)"
 
@@ -46,15 +49,19 @@ class UsageError(Exception):
     """Bad input: the check could not start (exit 2)."""
 
 
-class StepFailed(Exception):
-    """A step found a problem (exit 1)."""
-
-
 @dataclass
 class Step:
     name: str
     ok: bool
     detail: str
+
+
+class StepFailed(Exception):
+    """A step found a problem (exit 1)."""
+
+    def __init__(self, step: str, detail: str) -> None:
+        super().__init__(f"{step}: {detail}")
+        self.step = Step(step, False, detail)
 
 
 def mask(url: str) -> str:
@@ -70,48 +77,6 @@ def first_line(exc: BaseException, secret: str | None = None) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return line.replace(secret, "***") if secret else line
-
-
-def describe_diff(diff: Any) -> str:
-    """One autogenerate difference in words: database (migrations) versus models."""
-    if isinstance(diff, list):
-        return "; ".join(describe_diff(item) for item in diff)
-    kind = diff[0]
-    if kind in ("add_table", "remove_table"):
-        where = "models have" if kind == "add_table" else "the migrations create"
-        lack = "the migrations lack" if kind == "add_table" else "no model has"
-        return f"{where} table {diff[1].name} that {lack}"
-    if kind in ("add_column", "remove_column"):
-        _, _, table, column = diff
-        if kind == "add_column":
-            return (
-                f"models have column {table}.{column.name} ({column.type}) that the migrations lack"
-            )
-        return f"the migrations create column {table}.{column.name} that the models lack"
-    if kind in ("add_index", "remove_index"):
-        index = diff[1]
-        columns = ", ".join(str(getattr(c, "name", c)) for c in index.expressions)
-        what = f"index {index.name} on {index.table.name} ({columns})"
-        if kind == "add_index":
-            return f"models have {what} that the migrations lack"
-        return f"the migrations create {what} that the models lack"
-    if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        constraint = diff[1]
-        what = f"constraint {constraint.name} on {constraint.table.name}"
-        if kind.startswith("add"):
-            return f"models have {what} that the migrations lack"
-        return f"the migrations create {what} that the models lack"
-    if kind.startswith("modify_"):
-        _, _, table, column, _, old, new = diff
-        attribute = kind.removeprefix("modify_").replace("nullable", "nullability")
-        if kind == "modify_nullable":
-            old, new = ("NULL" if v else "NOT NULL" for v in (old, new))
-        old = getattr(getattr(old, "arg", old), "text", getattr(old, "arg", old))
-        new = getattr(getattr(new, "arg", new), "text", getattr(new, "arg", new))
-        return (
-            f"column {table}.{column} {attribute} is {old} in the migrations, {new} in the models"
-        )
-    return f"{kind}: {diff[1:]}"
 
 
 @contextlib.contextmanager
@@ -166,13 +131,19 @@ def table_names(url: str) -> list[str]:
     return names
 
 
-def drop_version_table(url: str) -> None:
-    from sqlalchemy import text
+def empty_database(url: str) -> None:
+    """Drop every table: the database was empty before the check, so they are all its own."""
+    from sqlalchemy import MetaData
 
-    run_on(url, lambda conn: conn.execute(text("DROP TABLE IF EXISTS alembic_version")))
+    def drop(conn: Any) -> None:
+        metadata = MetaData()
+        metadata.reflect(conn)
+        metadata.drop_all(conn)
+
+    run_on(url, drop)
 
 
-def alembic_step(project: Path, action: str, run: Any, secret: str | None) -> None:
+def alembic_step(action: str, run: Any, secret: str | None) -> None:
     """Run one Alembic command; turn its failure into a sentence naming the file at fault."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
@@ -184,18 +155,18 @@ def alembic_step(project: Path, action: str, run: Any, secret: str | None) -> No
         versions = [f for f in frames if Path(f.filename).parent.name == "versions"]
         if versions:
             where = f"{Path(versions[-1].filename).name}:{versions[-1].lineno}"
-            raise StepFailed(f"{action} failed in {where}: {first_line(exc, secret)}") from exc
+            raise StepFailed(action, f"failed in {where}: {first_line(exc, secret)}") from exc
         env = [f for f in frames if Path(f.filename).name == "env.py"]
         if env and isinstance(exc, ImportError | SyntaxError | NameError | AttributeError):
             raise UsageError(
                 f"env.py failed at line {env[-1].lineno}: {first_line(exc, secret)}; run from "
                 f"the project folder, with its dependencies installed"
             ) from exc
-        raise StepFailed(f"{action} failed: {first_line(exc, secret)}") from exc
+        raise StepFailed(action, f"failed: {first_line(exc, secret)}") from exc
 
 
-def run_checks(project: Path, url: str, steps: list[Step]) -> None:
-    """Append one Step per passed check; raise StepFailed or UsageError at the first problem."""
+def run_checks(project: Path, url: str, record: Callable[[Step], None]) -> None:
+    """Record one Step per passed check; raise StepFailed or UsageError at the first problem."""
     from alembic import command
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -217,15 +188,15 @@ def run_checks(project: Path, url: str, steps: list[Step]) -> None:
     if len(heads) != 1:
         fix = "merge them: alembic merge heads -m merge" if heads else "create one: alembic "
         fix += "" if heads else "revision --autogenerate -m init"
-        raise StepFailed(f"single head: {len(heads)} heads ({', '.join(heads)}); {fix}")
-    steps.append(Step("single head", True, heads[0]))
+        raise StepFailed("single head", f"{len(heads)} heads ({', '.join(heads)}); {fix}")
+    record(Step("single head", True, heads[0]))
 
-    alembic_step(project, "upgrade head", lambda: command.upgrade(cfg, "head"), secret)
+    alembic_step("upgrade head", lambda: command.upgrade(cfg, "head"), secret)
     if "alembic_version" not in table_names(url):
         raise UsageError(
             f"env.py migrated another database than {mask(url)}: make it read DATABASE_URL"
         )
-    steps.append(Step("upgrade head", True, f"at {heads[0]}"))
+    record(Step("upgrade head", True, f"at {heads[0]}"))
 
     try:
         with contextlib.redirect_stderr(io.StringIO()):
@@ -233,22 +204,22 @@ def run_checks(project: Path, url: str, steps: list[Step]) -> None:
     except AutogenerateDiffsDetected as exc:
         differences = "; ".join(describe_diff(d) for d in exc.diffs)
         raise StepFailed(
-            f"no drift: {differences}; add a revision (alembic revision --autogenerate -m "
-            f"'...'), review it, and run this check again"
+            "no drift",
+            f"{differences}; add a revision (alembic revision --autogenerate -m '...'), "
+            f"review it, and run this check again",
         ) from exc
-    steps.append(Step("no drift", True, "models match the migrations"))
+    record(Step("no drift", True, "models match the migrations"))
 
-    alembic_step(project, "downgrade base", lambda: command.downgrade(cfg, "base"), secret)
+    alembic_step("downgrade base", lambda: command.downgrade(cfg, "base"), secret)
     left = sorted(set(table_names(url)) - {"alembic_version"})
     if left:
-        raise StepFailed(f"downgrade base left tables {', '.join(left)}: drop them in downgrade()")
-    steps.append(Step("downgrade base", True, "no table left"))
+        raise StepFailed(
+            "downgrade base", f"left tables {', '.join(left)}: drop them in downgrade()"
+        )
+    record(Step("downgrade base", True, "no table left"))
 
-    alembic_step(project, "upgrade head again", lambda: command.upgrade(cfg, "head"), secret)
-    steps.append(Step("upgrade head again", True, f"at {heads[0]}"))
-    # leave the database empty, as found, so the check can run on it again
-    alembic_step(project, "downgrade base", lambda: command.downgrade(cfg, "base"), secret)
-    drop_version_table(url)
+    alembic_step("upgrade head again", lambda: command.upgrade(cfg, "head"), secret)
+    record(Step("upgrade head again", True, f"at {heads[0]}"))
 
 
 def check_project(project: Path) -> None:
@@ -327,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     project = Path(args.project).resolve()
     steps: list[Step] = []
     out = sys.stderr if args.json else sys.stdout
+
+    def record(step: Step) -> None:
+        steps.append(step)
+        print(f"{'ok  ' if step.ok else 'FAIL'}  {step.name}: {step.detail}", file=out, flush=True)
+
     code, error = 0, ""
     with tempfile.TemporaryDirectory(prefix="check_migrations_") as tmp:
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'check.db'}"
@@ -334,18 +310,23 @@ def main(argv: list[str] | None = None) -> int:
             check_project(project)
             with inside(project, url):
                 check_database(url)
-                run_checks(project, url, steps)
-        except (UsageError, StepFailed) as exc:
-            code, error = (2 if isinstance(exc, UsageError) else 1), str(exc)
-            if args.debug:
-                traceback.print_exception(exc, file=sys.stderr)
-        for step in steps:
-            print(f"ok    {step.name}: {step.detail}", file=out)
-        if error:
-            print(
-                f"{'FAIL' if code == 1 else 'error'}  {error}",
-                file=out if code == 1 else sys.stderr,
-            )
+                try:
+                    run_checks(project, url, record)
+                finally:
+                    # leave the database empty, as found, so the check can run on it again
+                    with contextlib.suppress(Exception):
+                        empty_database(url)
+        except StepFailed as exc:
+            code, error = 1, str(exc)
+            record(exc.step)
+        except UsageError as exc:
+            code, error = 2, str(exc)
+            print(f"error  {error}", file=sys.stderr)
+        except Exception as exc:
+            code, error = 2, f"unexpected {first_line(exc)}; run again with --debug"
+            print(f"error  {error}", file=sys.stderr)
+        if code and args.debug:
+            traceback.print_exc(file=sys.stderr)
     if args.json:
         report = {
             "project": str(project),

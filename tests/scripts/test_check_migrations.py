@@ -1,6 +1,7 @@
 """scripts/check_migrations.py: passes on the assets, names each drift, and fails bad input in
 one line with exit code 2."""
 
+import asyncio
 import importlib.util
 import json
 import subprocess
@@ -16,6 +17,7 @@ from tests.migrations.support import (
     migration_url,
     project,
     run_sql,
+    table_names,
 )
 
 __all__ = ["migration_url", "project"]
@@ -191,10 +193,6 @@ def test_check_refuses_database_with_tables(
     project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert script.main([str(project), "--url", migration_url]) == 0
-    import asyncio
-
-    from tests.migrations.support import table_names
-
     assert asyncio.run(table_names(migration_url)) == set()
     # a database with a table of its own is refused before any migration runs
     if make_url(migration_url).get_backend_name() == "sqlite":
@@ -236,3 +234,45 @@ def test_check_help_says_where_it_runs() -> None:
     assert result.returncode == 0
     assert "Usage:" in result.stdout and "Examples:" in result.stdout
     assert "alembic, sqlalchemy" in result.stdout
+
+
+BROKEN_DOWNGRADE = '''"""a revision whose downgrade drops a table that does not exist"""
+
+from alembic import op
+
+revision = "c0ffee000001"
+down_revision = "{first}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    op.drop_table("no_such_table")
+'''
+
+
+def test_check_names_revision_whose_downgrade_fails(
+    project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = project / "migrations" / "versions"
+    first = next(versions.glob("*.py")).read_text().split('revision: str = "')[1][:12]
+    (versions / "2099_01_01_0000-c0ffee000001_broken.py").write_text(
+        BROKEN_DOWNGRADE.format(first=first)
+    )
+
+    code = script.main([str(project), "--url", migration_url])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    failure = out.strip().splitlines()[-1]
+    assert failure.startswith(
+        "FAIL  downgrade base: failed in 2099_01_01_0000-c0ffee000001_broken.py:"
+    )
+    assert "no_such_table" in failure
+    assert "ok    no drift" in out
+    # the tables the failed run created are gone: the check can run again on this database
+    assert asyncio.run(table_names(migration_url)) == set()
