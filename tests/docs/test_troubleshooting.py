@@ -12,13 +12,22 @@ import asyncio
 import importlib
 import importlib.util
 import inspect
+import io
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from fastapi import Depends, FastAPI
 from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
     create_engine,
     delete,
     func,
@@ -36,6 +45,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from app.db.base import UTCDateTime
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine as create_app_engine
 from app.main import app as asset_app
@@ -283,6 +293,33 @@ async def test_drop_constraint_named_by_convention(connection: AsyncConnection) 
         )
 
 
+# migrations run from code
+
+
+async def test_upgrade_inside_running_event_loop_raises_asyncio_run_error(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url_of(engine))
+    # no ini file: the logging set-up in alembic.ini would reconfigure this test process
+    config = Config(stdout=io.StringIO())
+    config.set_main_option("script_location", str(ROOT / "assets" / "migrations"))
+    with garbage_collected():
+        # wrong: an Alembic command called from async code, so env.py's asyncio.run() fails
+        with pytest.raises(RuntimeError) as caught:
+            command.upgrade(config, "head")
+        output = shown(caught.value)
+        del caught
+    assert_quoted("asynciorun-cannot-be-called-from-a-running-event-loop", output)
+
+
+def test_percent_in_url_breaks_alembic_ini_interpolation() -> None:
+    config = Config()
+    # wrong: env.py copying a URL with a percent-encoded password into the ini options
+    with pytest.raises(ValueError) as caught:
+        config.set_main_option("sqlalchemy.url", "postgresql+asyncpg://app:p%40ss@db:5432/app")
+    assert_quoted("invalid-interpolation-syntax", shown(caught.value))
+
+
 # URLs and drivers
 
 
@@ -406,6 +443,51 @@ async def test_savepoint_with_begin_recipe_rolls_back(engine: AsyncEngine, tmp_p
         await recipe.dispose()
 
 
+# datetimes
+
+
+async def test_mix_naive_and_aware_datetimes_fails(connection: AsyncConnection) -> None:
+    metadata = MetaData()
+    events = Table(
+        "troubleshooting_events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        # wrong: DateTime() is TIMESTAMP WITHOUT TIME ZONE on PostgreSQL
+        Column("naive_at", DateTime()),
+        # wrong on SQLite: timezone=True is ignored there, values come back naive
+        Column("aware_at", DateTime(timezone=True)),
+    )
+    await connection.run_sync(metadata.create_all)
+    now = datetime.now(UTC)
+    if connection.dialect.name == "postgresql":
+        with pytest.raises(SQLAlchemyError) as caught:
+            async with connection.begin_nested():
+                await connection.execute(events.insert().values(naive_at=now))
+        assert_quoted("offset-naive-and-offset-aware-datetimes", shown(caught.value))
+    else:
+        await connection.execute(events.insert().values(aware_at=now))
+        stored = await connection.scalar(select(events.c.aware_at))
+        with pytest.raises(TypeError) as caught:
+            assert stored < now
+        assert_quoted("offset-naive-and-offset-aware-datetimes", shown(caught.value), index=1)
+
+
+async def test_utc_datetime_stays_aware(connection: AsyncConnection) -> None:
+    metadata = MetaData()
+    events = Table(
+        "troubleshooting_events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+    )
+    await connection.run_sync(metadata.create_all)
+    now = datetime.now(UTC)
+    await connection.execute(events.insert().values(at=now))
+    stored = await connection.scalar(select(events.c.at))
+    assert stored == now
+    assert stored.utcoffset() == timedelta(0)
+
+
 # FastAPI: the commit after yield
 
 
@@ -462,6 +544,11 @@ REPRODUCED = {
         test_share_session_between_tasks_raises_another_operation_in_progress
     ],
     "cant-emit-drop-constraint": [test_drop_unnamed_constraint_fails],
+    "asynciorun-cannot-be-called-from-a-running-event-loop": [
+        test_upgrade_inside_running_event_loop_raises_asyncio_run_error
+    ],
+    "invalid-interpolation-syntax": [test_percent_in_url_breaks_alembic_ini_interpolation],
+    "offset-naive-and-offset-aware-datetimes": [test_mix_naive_and_aware_datetimes_fails],
     "no-module-named-psycopg": [test_postgresql_url_without_driver_raises_no_module_psycopg],
     "the-asyncio-extension-requires-an-async-driver": [
         test_create_async_engine_with_sync_url_raises_async_driver_required
