@@ -113,3 +113,7 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
         async with engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(table.delete())
+
+
+# the PgBouncer fixture lives in a module of its own; importing it here registers it
+from tests.reliability.pgbouncer import start_pgbouncer  # noqa: E402, F401

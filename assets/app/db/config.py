@@ -51,6 +51,9 @@ class DatabaseSettings:
     # seconds after which a connection is replaced, below most server and proxy idle limits
     pool_recycle: int = 1800
     pool_pre_ping: bool = True
+    # PgBouncer (transaction or statement pooling) in front of PostgreSQL: no named
+    # prepared statements, which another client's transaction could find or lack
+    pgbouncer: bool = False
     echo: bool = False
 
     @classmethod
@@ -62,5 +65,6 @@ class DatabaseSettings:
             pool_timeout=_float(environ, "DB_POOL_TIMEOUT", cls.pool_timeout),
             pool_recycle=_int(environ, "DB_POOL_RECYCLE", cls.pool_recycle),
             pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", cls.pool_pre_ping),
+            pgbouncer=_bool(environ, "DB_PGBOUNCER", cls.pgbouncer),
             echo=_bool(environ, "DB_ECHO", cls.echo),
         )

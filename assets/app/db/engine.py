@@ -8,6 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db.config import DatabaseSettings
 
+# behind PgBouncer's transaction pooling each transaction may run on another server
+# connection: asyncpg's statement cache and SQLAlchemy's both name their prepared statements,
+# which then collide ("already exists") or go missing; with both at 0, statements are unnamed
+PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the engine for settings.url: pooled for a server, SQLite-safe for a file."""
@@ -25,6 +30,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=settings.pool_pre_ping,
+        connect_args=PGBOUNCER_CONNECT_ARGS if settings.pgbouncer else {},
     )
 
 

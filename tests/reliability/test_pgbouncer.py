@@ -1,0 +1,176 @@
+"""Fault 9: PgBouncer in transaction pooling mode in front of PostgreSQL.
+
+Each transaction may run on any of PgBouncer's server connections, and those outlive the
+app's processes; prepared statements live on one server connection. Installed: PgBouncer
+1.18 (Debian 12), which has no prepared statement support (max_prepared_statements is 1.21+).
+"""
+
+import asyncio
+import os
+import re
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.pgbouncer import StartPgBouncer
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ALREADY_EXISTS = (
+    r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.ProgrammingError\) "
+    r'prepared statement "__asyncpg_stmt_1__" already exists'
+)
+DOES_NOT_EXIST = (
+    r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.Error\) "
+    r'prepared statement "__asyncpg_[\w-]+__" does not exist'
+)
+# one app process: connect, one query, report the first line of any error
+ONE_PROCESS = """
+import asyncio, sys
+from sqlalchemy import select
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
+
+async def main():
+    engine = create_engine(DatabaseSettings(url=sys.argv[1], pgbouncer=sys.argv[2] == "on"))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(select(1))
+    except Exception as exc:
+        print(str(exc).splitlines()[0])
+    else:
+        print("ok")
+    finally:
+        await engine.dispose()
+
+asyncio.run(main())
+"""
+
+
+async def run_app_process(url: str, *, pgbouncer: bool) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ONE_PROCESS,
+        url,
+        "on" if pgbouncer else "off",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=os.environ | {"PYTHONPATH": str(ASSETS)},
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode().strip()
+
+
+@pytest.mark.parametrize(("pgbouncer", "second"), [(False, ALREADY_EXISTS), (True, "ok")])
+async def test_app_restart_behind_pgbouncer_reuses_statement_names(
+    start_pgbouncer: StartPgBouncer, pgbouncer: bool, second: str
+) -> None:
+    """A new process numbers its statements from 1 again, on a server connection that still
+    holds the previous process's: "already exists", unless statements are unnamed."""
+    url = await start_pgbouncer(pool_size=1)
+    assert await run_app_process(url, pgbouncer=pgbouncer) == "ok"
+    assert re.fullmatch(second, await run_app_process(url, pgbouncer=pgbouncer))
+
+
+def unique_names_engine(url: str) -> AsyncEngine:
+    """SQLAlchemy's asyncpg documentation: unique names (which it pairs with NullPool)."""
+    return create_async_engine(
+        url, connect_args={"prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [({}, DOES_NOT_EXIST), ("unique names", DOES_NOT_EXIST), ({"pgbouncer": True}, None)],
+    ids=["default", "unique_names", "pgbouncer"],
+)
+async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection(
+    start_pgbouncer: StartPgBouncer,
+    make_engine: MakeEngine,
+    settings: dict[str, Any] | str,
+    error: str | None,
+) -> None:
+    url = await start_pgbouncer(pool_size=2)
+    if isinstance(settings, str):
+        engine = unique_names_engine(url)
+    else:
+        engine = make_engine(url=url, **settings)
+    first = await engine.connect()
+    await first.execute(select(1))
+    await first.commit()
+    # another client's open transaction takes that server connection: the next transaction
+    # of the first client runs on a second one, where its cached statement was never prepared
+    other = await engine.connect()
+    await other.execute(text("SELECT 2"))
+    try:
+        if error is None:
+            assert (await first.execute(select(1))).scalar_one() == 1
+        else:
+            with pytest.raises(DBAPIError) as raised:
+                await first.execute(select(1))
+            message = str(raised.value).splitlines()[0]
+            assert re.fullmatch(error, message), message
+            driver = raised.value.driver_exception  # type: ignore[attr-defined]
+            assert isinstance(driver, asyncpg.InvalidSQLStatementNameError)
+    finally:
+        await other.close()
+        await first.close()
+        await engine.dispose()
+
+
+REQUESTS = 300
+CONCURRENCY = 10
+
+
+async def prepared_statements_left(url: str) -> int:
+    """Prepared statements on the server connection PgBouncer hands out next."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, statement_cache_size=0, timeout=5)
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM pg_prepared_statements")
+        return count
+    finally:
+        await conn.close()
+
+
+async def test_pgbouncer_settings_serve_300_requests(
+    start_pgbouncer: StartPgBouncer, make_engine: MakeEngine, serve: Serve
+) -> None:
+    url = await start_pgbouncer(pool_size=2)
+    engine = make_engine(url=url, pgbouncer=True, pool_size=5, max_overflow=5)
+    gate = asyncio.Semaphore(CONCURRENCY)
+    async with serve(engine) as client:
+        body = {"email": "bouncer@example.com", "name": "Bouncer", "password": "long-enough"}
+        user_id = (await client.post("/users", json=body)).json()["id"]
+        requests = [
+            ("POST", f"/users/{user_id}/posts", {"title": "via PgBouncer"}),
+            ("GET", "/users", None),
+            ("GET", f"/users/{user_id}", None),
+            ("GET", "/posts", None),
+            ("PATCH", f"/users/{user_id}", {"name": "Renamed"}),
+            ("GET", f"/users/{user_id}/posts", None),
+        ]
+
+        async def send(i: int) -> int:
+            method, path, json = requests[i % len(requests)]
+            async with gate:
+                return (await client.request(method, path, json=json)).status_code
+
+        async with asyncio.timeout(120):
+            statuses = await asyncio.gather(*(send(i) for i in range(REQUESTS)))
+        posts = (await client.get(f"/users/{user_id}/posts")).json()["count"]
+    assert sorted(set(statuses)) == [200, 201]
+    assert posts == statuses[:: len(requests)].count(201) == REQUESTS // len(requests)
+    await engine.dispose()
+    # unnamed statements leave nothing behind on PgBouncer's server connections
+    assert await prepared_statements_left(url) == 0
