@@ -19,6 +19,9 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 from app.main import app
 
+# the PgBouncer fixture lives in a module of its own; importing it here registers it
+from tests.reliability.pgbouncer import start_pgbouncer  # noqa: F401
+
 session_module = importlib.import_module("app.db.session")
 
 Serve = Callable[..., AbstractAsyncContextManager[AsyncClient]]
@@ -40,7 +43,8 @@ def tag_connections(engine: AsyncEngine, application_name: str) -> None:
 
     @event.listens_for(engine.sync_engine, "do_connect")
     def _tag(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["server_settings"] = {"application_name": application_name}
+        server_settings = dict(cparams.get("server_settings", {}))
+        cparams["server_settings"] = server_settings | {"application_name": application_name}
 
 
 @pytest.fixture
@@ -113,7 +117,3 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
         async with engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(table.delete())
-
-
-# the PgBouncer fixture lives in a module of its own; importing it here registers it
-from tests.reliability.pgbouncer import start_pgbouncer  # noqa: E402, F401

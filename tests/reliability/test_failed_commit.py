@@ -2,9 +2,11 @@
 
 from typing import Annotated, Any
 
+import pytest
 from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -22,8 +24,10 @@ class CommitFailed(Exception):
     serialization failure, a connection lost between the last statement and COMMIT)."""
 
 
-def failing_once_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose first commit fails; later sessions commit normally."""
+def failing_once_factory(
+    engine: AsyncEngine, error: Exception | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose first commit raises error; later sessions commit normally."""
 
     class FailingSession(Session):
         pass
@@ -34,7 +38,7 @@ def failing_once_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     def _fail(_session: Any) -> None:
         if remaining:
             remaining.pop()
-            raise CommitFailed("injected commit failure")
+            raise error or CommitFailed("injected commit failure")
 
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=FailingSession)
 
@@ -45,16 +49,26 @@ async def count_users(engine: AsyncEngine) -> int:
         return count
 
 
+COMMIT_ERRORS = [
+    pytest.param(CommitFailed("injected"), 500, id="any_error"),
+    # what a deferred constraint raises at COMMIT: a bug or a conflict, not worth a retry
+    pytest.param(IntegrityError("COMMIT", None, Exception("violates")), 500, id="integrity"),
+    # what a connection lost at COMMIT raises: the client may retry
+    pytest.param(OperationalError("COMMIT", None, Exception("lost")), 503, id="operational"),
+]
+
+
+@pytest.mark.parametrize(("error", "status"), COMMIT_ERRORS)
 async def test_create_user_commit_failure_gives_error_and_no_row(
-    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve, error: Exception, status: int
 ) -> None:
     app_engine = make_engine()
-    async with serve(app_engine, failing_once_factory(app_engine)) as client:
+    async with serve(app_engine, failing_once_factory(app_engine, error)) as client:
         failed = await client.post("/users", json=NEW_USER)
         rows_after_failure = await count_users(engine)
         # the next request gets a fresh session, not the broken one
         retried = await client.post("/users", json=NEW_USER)
-    assert failed.status_code == 500
+    assert failed.status_code == status
     assert rows_after_failure == 0
     assert retried.status_code == 201
     assert await count_users(engine) == 1
