@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import io
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +88,17 @@ from tests.docs.troubleshooting_support import (
 # MissingGreenlet
 
 
+def assert_missing_greenlet_wrapping(dialect: str, output: str) -> None:
+    """PostgreSQL raises MissingGreenlet itself; on SQLite another error wraps it."""
+    if dialect == "sqlite":
+        assert re.search(
+            r"sqlalchemy\.exc\.(StatementError|DBAPIError): \(sqlalchemy\.exc\.MissingGreenlet\)",
+            output,
+        )
+    else:
+        assert "sqlalchemy.exc.MissingGreenlet: greenlet_spawn" in output
+
+
 async def test_read_attribute_after_commit_raises_missing_greenlet(engine: AsyncEngine) -> None:
     # wrong: expire_on_commit left at its default, True
     session_factory = async_sessionmaker(engine)
@@ -104,6 +116,7 @@ async def test_read_attribute_after_commit_raises_missing_greenlet(engine: Async
         async with engine.begin() as conn:
             await conn.execute(delete(User))
     assert_quoted("missinggreenlet", output)
+    assert_missing_greenlet_wrapping(engine.dialect.name, output)
 
 
 async def test_read_attribute_after_commit_with_expire_on_commit_false(
@@ -138,6 +151,7 @@ async def test_lazy_load_under_asyncio_raises_missing_greenlet(
             output = shown(caught.value)
             del caught
     assert_quoted("missinggreenlet", output)
+    assert_missing_greenlet_wrapping(connection.dialect.name, output)
 
 
 # lazy="raise"
@@ -168,6 +182,8 @@ async def test_exhaust_pool_raises_queuepool_limit(engine: AsyncEngine) -> None:
     finally:
         await small.dispose()
     assert_quoted("queuepool-limit-reached", shown(caught.value))
+    # the message names QueuePool although the async engine's pool is its asyncio subclass
+    assert type(small.pool).__name__ == "AsyncAdaptedQueuePool"
 
 
 # attached to a different loop, Event loop is closed
@@ -211,6 +227,7 @@ def test_dispose_engine_after_its_loop_closed_logs_event_loop_is_closed(
             second.close()
             del shared
     assert_quoted("event-loop-is-closed", log.getvalue())
+    assert "Exception closing connection" in log.getvalue()
 
 
 @POSTGRESQL_ONLY
