@@ -79,7 +79,12 @@ def _content(rel: str, layout: Layout, target: Target) -> bytes:
         text = rewrite_imports(text, target)
     elif rel == "alembic.ini" and layout.import_root != layout.root:
         path = layout.import_root.relative_to(layout.root).as_posix()
-        text = re.sub(r"(?m)^prepend_sys_path\s*=\s*\.\s*$", f"prepend_sys_path = {path}", text)
+        # "." (the working folder) or "%(here)s" (alembic.ini's folder), then the src/ below it
+        text = re.sub(
+            r"(?m)^(prepend_sys_path\s*=\s*)(\.|%\(here\)s)\s*$",
+            lambda m: f"{m[1]}{path}" if m[2] == "." else f"{m[1]}{m[2]}/{path}",
+            text,
+        )
     return text.encode("utf-8")
 
 

@@ -62,7 +62,8 @@ def report(
         "app": f"{layout.app.path.relative_to(root).as_posix()}:{layout.app.variable}",
         "db": db,
         "dry_run": dry,
-        "created": [_rel(p, root) for p, _ in plan.create],
+        # a folder ends with "/", whether it exists yet (dry run) or not
+        "created": [p.relative_to(root).as_posix() + "/" * (c is None) for p, c in plan.create],
         "unchanged": [_rel(p, root) for p in plan.unchanged],
         "conflicts": [
             {"path": _rel(p, root), "proposed": _rel(n, root), "state": state}

@@ -391,3 +391,30 @@ def test_scaffold_env_example_kept_when_it_sets_database_url(
     else:
         proposed = (project / ".env.example.scaffold-new").read_text()
         assert "DATABASE_URL=sqlite+aiosqlite:///./app.db" in proposed
+
+
+@pytest.mark.parametrize(
+    ("asset_line", "expected"),
+    [
+        ("prepend_sys_path = .", "prepend_sys_path = src"),
+        ("prepend_sys_path = %(here)s", "prepend_sys_path = %(here)s/src"),
+    ],
+    ids=["working_folder", "here"],
+)
+def test_scaffold_alembic_ini_points_at_src(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    asset_line: str,
+    expected: str,
+) -> None:
+    import _scaffold_plan
+
+    assets = tmp_path / "assets"
+    shutil.copytree(ASSETS, assets, ignore=shutil.ignore_patterns("__pycache__"))
+    ini = assets / "alembic.ini"
+    ini.write_text(re.sub(r"(?m)^prepend_sys_path = .*$", asset_line, ini.read_text()))
+    monkeypatch.setattr(_scaffold_plan, "ASSETS", assets)
+    project = projects.src_layout(tmp_path / "project")
+    assert scaffold.main([str(project)]) == 0
+    assert f"\n{expected}\n" in (project / "alembic.ini").read_text()

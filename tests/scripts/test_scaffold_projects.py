@@ -115,6 +115,9 @@ def test_scaffold_project_passes_its_own_tests(
     pytest_args += ["-p", "pytest_asyncio.plugin"]
     marker = "postgresql" if backend == "postgresql" else "not postgresql"
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if backend == "postgresql":
+        # the fixtures build this run's schema through the project's own alembic.ini
+        env["TEST_SCHEMA"] = "migrations"
     result = run([*pytest_args, "-m", marker], project, env)
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary, result.stdout
