@@ -484,9 +484,10 @@ async def test_mix_naive_and_aware_datetimes_fails(connection: AsyncConnection) 
     else:
         await connection.execute(events.insert().values(aware_at=now))
         stored = await connection.scalar(select(events.c.aware_at))
-        with pytest.raises(TypeError) as caught:
+        assert stored is not None
+        with pytest.raises(TypeError) as compared:
             assert stored < now
-        assert_quoted("offset-naive-and-offset-aware-datetimes", shown(caught.value), index=1)
+        assert_quoted("offset-naive-and-offset-aware-datetimes", shown(compared.value), index=1)
 
 
 async def test_utc_datetime_stays_aware(connection: AsyncConnection) -> None:
@@ -542,7 +543,7 @@ async def test_session_dep_answers_error_when_commit_fails(
 
 # the document itself
 
-REPRODUCED = {
+REPRODUCED: dict[str, list[Callable[..., object]]] = {
     "missinggreenlet": [
         test_read_attribute_after_commit_raises_missing_greenlet,
         test_lazy_load_under_asyncio_raises_missing_greenlet,

@@ -207,12 +207,12 @@ def drop_unique_constraint(conn: Connection, name: str | None, naming: bool) -> 
     table.create(conn)
     batch = conn.dialect.name == "sqlite"
     op = Operations(MigrationContext.configure(conn, opts={"render_as_batch": batch}))
-    # what autogenerate writes in downgrade() for a constraint the database named itself
+    # name=None is what autogenerate writes in downgrade() for a constraint the database named
     if batch:
         with op.batch_alter_table(table.name) as batch_op:
-            batch_op.drop_constraint(name, type_="unique")
+            batch_op.drop_constraint(name, type_="unique")  # type: ignore[arg-type]
     else:
-        op.drop_constraint(name, table.name, type_="unique")
+        op.drop_constraint(name, table.name, type_="unique")  # type: ignore[arg-type]
 
 
 def sqlite_engine(path: Path, begin: str | None) -> AsyncEngine:
