@@ -13,9 +13,9 @@ edited either: the lines to add (routers, a lifespan that disposes the engine, t
 are printed, with the dependency command and the pytest settings. A second run changes nothing.
 
 --json prints one document: package, package_dir, app, db, dry_run, created, unchanged,
-conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}] and
+conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}],
 app_changes (the app module's edits, one field each: imports, lifespan, app_argument,
-lifespan_merge, after_app).
+lifespan_merge, after_app) and exit_code; on an error, {error, exit_code}.
 
 Usage:
   python3 <skill-dir>/scripts/scaffold.py [PROJECT_DIR] [--package NAME] [--db sqlite|postgresql]
@@ -53,7 +53,12 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def report(
-    layout: Layout, plan: Plan, db: str, steps: tuple[list[dict[str, str]], AppChanges], dry: bool
+    layout: Layout,
+    plan: Plan,
+    db: str,
+    steps: list[dict[str, str]],
+    changes: AppChanges,
+    dry: bool,
 ) -> dict[str, Any]:
     root, app = layout.root, layout.app
     return {
@@ -69,13 +74,13 @@ def report(
             {"path": _rel(p, root), "proposed": _rel(n, root), "state": state}
             for p, n, state in plan.conflicts
         ],
-        "next_steps": steps[0],
+        "next_steps": steps,
         # the same app edits as next_steps, one field per place in the app module
         "app_changes": {
             "module": app.path.relative_to(root).as_posix(),
             "variable": app.variable,
             "line": app.line,
-            **asdict(steps[1]),
+            **asdict(changes),
         },
     }
 
@@ -168,33 +173,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.project_dir).resolve()
     if not root.is_dir():
-        print(
-            f"error: {args.project_dir} is not a folder: pass the project's folder", file=sys.stderr
-        )
-        return 2
+        return fail(f"{args.project_dir} is not a folder: pass the project's folder", 2, args.json)
     try:
         layout = detect(root, args.package)
         target = Target(layout.package, layout.app.module, layout.app.variable)
         plan = make_plan(layout, target, args.db, args.no_examples)
-        steps = build_steps(layout, target, plan, args.db, args.no_examples)
+        steps, changes = build_steps(layout, target, plan, args.db, args.no_examples)
         if not args.dry_run:
             write_all(plan.create)
     except LayoutError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), 2, args.json)
     except WriteError as exc:
-        print(f"error: cannot write into {root}: {exc}; nothing was written", file=sys.stderr)
-        return 1
+        return fail(f"cannot write into {root}: {exc}; nothing was written", 1, args.json)
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
-        print(
-            f"error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr
-        )
-        return 1
-    doc = report(layout, plan, args.db, steps, args.dry_run)
+        return fail(f"{type(exc).__name__}: {exc} (rerun with --debug for details)", 1, args.json)
+    code = 1 if any(state == "blocked" for _, _, state in plan.conflicts) else 0
+    doc = report(layout, plan, args.db, steps, changes, args.dry_run) | {"exit_code": code}
     print(json.dumps(doc, indent=2) if args.json else human(doc))
-    return 1 if any(c[2] == "blocked" for c in plan.conflicts) else 0
+    return code
+
+
+def fail(message: str, code: int, as_json: bool) -> int:
+    """One line on stderr; with --json also the one document on stdout."""
+    print(f"error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message, "exit_code": code}, indent=2))
+    return code
 
 
 if __name__ == "__main__":

@@ -418,3 +418,22 @@ def test_scaffold_alembic_ini_points_at_src(
     project = projects.src_layout(tmp_path / "project")
     assert scaffold.main([str(project)]) == 0
     assert f"\n{expected}\n" in (project / "alembic.ini").read_text()
+
+
+def test_scaffold_json_error_is_one_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert scaffold.main([str(tmp_path), "--json"]) == 2
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["exit_code"] == 2 and "no FastAPI project layout" in doc["error"]
+    assert err.startswith("error: no FastAPI project layout") and err.count("\n") == 1
+
+
+def test_scaffold_defaults_to_working_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(projects.app_layout(tmp_path))
+    code, doc = run_json(capsys, "--dry-run")
+    assert code == 0 and doc["exit_code"] == 0 and doc["app"] == "app/main.py:app"
+    assert "app/db/engine.py" in doc["created"] and not (tmp_path / "app" / "db").exists()
