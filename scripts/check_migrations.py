@@ -74,7 +74,7 @@ def mask(url: str) -> str:
 
 
 def first_line(exc: BaseException, secret: str | None = None) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
     line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return line.replace(secret, "***") if secret else line
 
@@ -156,6 +156,11 @@ def alembic_step(action: str, run: Any, secret: str | None) -> None:
         if versions:
             where = f"{Path(versions[-1].filename).name}:{versions[-1].lineno}"
             raise StepFailed(action, f"failed in {where}: {first_line(exc, secret)}") from exc
+        if "requires an async driver" in str(exc):
+            raise UsageError(
+                f"env.py is async and the URL's driver is not: {first_line(exc)}; use "
+                f"sqlite+aiosqlite:// or postgresql+asyncpg://"
+            ) from exc
         env = [f for f in frames if Path(f.filename).name == "env.py"]
         if env and isinstance(exc, ImportError | SyntaxError | NameError | AttributeError):
             raise UsageError(
@@ -249,10 +254,13 @@ def check_database(url: str) -> None:
     try:
         tables = table_names(url)
     except Exception as exc:
-        raise UsageError(
-            f"cannot use {mask(url)}: {first_line(exc, secret)}; start the server, or fix --url "
-            f"(an async driver such as postgresql+asyncpg:// or sqlite+aiosqlite://)"
-        ) from exc
+        if isinstance(exc, ImportError) or "async driver" in str(exc):
+            fix = "use an installed async driver: postgresql+asyncpg:// or sqlite+aiosqlite://"
+        elif isinstance(exc, OSError):
+            fix = "start the server, or fix the host and port in --url"
+        else:
+            fix = "fix the user, password or database name in --url"
+        raise UsageError(f"cannot use {mask(url)}: {first_line(exc, secret)}; {fix}") from exc
     if tables:
         raise UsageError(
             f"{mask(url)} already has tables ({', '.join(sorted(tables)[:5])}): the check "

@@ -2,6 +2,8 @@
 settings, never through alembic.ini, whose % interpolation would reject it."""
 
 import asyncio
+import contextlib
+import os
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from tests.migrations.support import (
     run_sql,
     server_url,
 )
+from tests.scripts.check_db_cluster import ClusterUnavailable, scram_cluster
 
 PASSWORD = "pa%ss@wo:rd%25"
 
@@ -92,3 +95,34 @@ def test_alembic_ini_interpolation_rejects_percent_in_url() -> None:
 
     with pytest.raises(ValueError, match="invalid interpolation syntax"):
         Config().set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False))
+
+
+@pytest.mark.postgresql
+def test_migrate_on_server_that_checks_percent_and_at_password_postgresql(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the local server trusts any password; this throwaway one checks it (scram-sha-256), so
+    # a password mangled on the way (an unescaped %, @ or :) would fail to log in
+    with contextlib.ExitStack() as stack:
+        try:
+            address = stack.enter_context(scram_cluster(PASSWORD))
+        except ClusterUnavailable as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"postgresql: {exc}")
+            pytest.skip(f"postgresql: {exc}")
+        host, port = address.split(":")
+        server = URL.create("postgresql+asyncpg", "postgres", PASSWORD, host, int(port), "postgres")
+        url = server.set(database="app").render_as_string(hide_password=False)
+        asyncio.run(run_sql(server.render_as_string(hide_password=False), "CREATE DATABASE app"))
+        wrong = server.set(password=PASSWORD + "x", database="app")
+
+        assert load_script().main([str(project), "--url", url]) == 0
+        assert load_script().main([str(project), "--url", wrong.render_as_string(False)]) == 2
+        captured = capsys.readouterr()
+        assert "password authentication failed" in captured.err
+        assert "fix the user, password or database name in --url" in captured.err
+        assert PASSWORD not in captured.out + captured.err
+
+        monkeypatch.setenv("DATABASE_URL", url)
+        command.upgrade(alembic_config(project), "head")
+        assert asyncio.run(fetch(url, "SELECT version_num FROM alembic_version")) != []

@@ -141,6 +141,7 @@ def test_check_runs_from_another_directory(project: Path, tmp_path: Path) -> Non
         ("unreachable database", "cannot use postgresql+asyncpg://postgres:***@127.0.0.1:1/x: "),
         ("no async driver", "No module named 'psycopg'"),
         ("not a URL", "--url is not a database URL"),
+        ("sync driver", "env.py is async and the URL's driver is not"),
     ],
 )
 def test_check_rejects_bad_input_in_one_line(
@@ -161,6 +162,8 @@ def test_check_rejects_bad_input_in_one_line(
         url = "postgresql://postgres:hunter2@127.0.0.1/x"
     elif case == "not a URL":
         url = "hunter2"
+    elif case == "sync driver":
+        url = f"sqlite:///{tmp_path / 'sync.db'}"
 
     code = script.main([str(target), "--url", url])
 
