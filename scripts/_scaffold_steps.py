@@ -1,5 +1,6 @@
 """The next steps scaffold.py prints: dependencies, app edits, pytest settings, merges."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -7,19 +8,45 @@ from _scaffold_layout import Layout
 from _scaffold_rewrite import AppChanges
 
 DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# the skill's own pyproject.toml holds the lowest versions the assets work with
+SKILL_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 def _indent(code: str) -> str:
     return "".join(f"    {line}" if line.strip() else line for line in code.splitlines(True))
 
 
-def dependency_step(db: str) -> dict[str, str]:
+def _requirements(pyproject: Path) -> dict[str, str]:
+    """Lower-case package name (extras kept) -> requirement, from [project] and dev group."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    listed = data.get("project", {}).get("dependencies", [])
+    listed += data.get("dependency-groups", {}).get("dev", [])
+    found = {}
+    for requirement in listed:
+        if isinstance(requirement, str):
+            name = re.split(r"[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+            found[name] = requirement.replace(" ", "")
+    return found
+
+
+def _spec(name: str, known: dict[str, str]) -> str:
+    requirement = known.get(name, name)
+    return f'"{requirement}"' if re.search(r"[\[<>=!~]", requirement) else requirement
+
+
+def dependency_step(db: str, pyproject: Path = SKILL_PYPROJECT) -> dict[str, str]:
+    known = _requirements(pyproject)
     other = DRIVERS["postgresql" if db == "sqlite" else "sqlite"]
+    runtime = ["sqlalchemy[asyncio]", "alembic", "fastapi", DRIVERS[db]]
+    dev = ["pytest", "pytest-asyncio", "httpx", other]
     return {
-        "title": "Add the dependencies (the copied tests run on SQLite and PostgreSQL, so the "
-        f"other driver, {other}, is a dev dependency):",
-        "code": f'uv add "sqlalchemy[asyncio]" alembic {DRIVERS[db]}\n'
-        f"uv add --dev pytest pytest-asyncio httpx {other}",
+        "title": "Add the dependencies, at least the versions the layer was tested from (the "
+        f"copied tests run on SQLite and PostgreSQL, so {other} is a dev dependency):",
+        "code": "uv add " + " ".join(_spec(n, known) for n in runtime) + "\n"
+        "uv add --dev " + " ".join(_spec(n, known) for n in dev),
     }
 
 
