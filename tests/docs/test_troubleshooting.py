@@ -335,6 +335,10 @@ def test_percent_in_url_breaks_alembic_ini_interpolation() -> None:
     with pytest.raises(ValueError) as caught:
         config.set_main_option("sqlalchemy.url", "postgresql+asyncpg://app:p%40ss@db:5432/app")
     assert_quoted("invalid-interpolation-syntax", shown(caught.value))
+    # the workaround the section gives: doubled percent signs read back as the URL
+    url = "postgresql+asyncpg://app:p%40ss@db:5432/app"
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    assert config.get_main_option("sqlalchemy.url") == url
 
 
 # URLs and drivers
