@@ -35,7 +35,8 @@ url = make_url(DatabaseSettings.from_env().url)
 
 def render_item(type_: str, obj: Any, _autogen: AutogenContext) -> str | Literal[False]:
     # a TypeDecorator (UTCDateTime) only changes values in Python: the revision file gets its
-    # SQL type, instead of app.db.base.UTCDateTime() with no import (NameError: name 'app')
+    # SQL type, not app.db.base.UTCDateTime() without its import (NameError: name 'app' is
+    # not defined), and later changes to the app's code cannot break old revisions
     if type_ == "type" and isinstance(obj, TypeDecorator):
         impl = obj.impl_instance
         if type(impl).__module__ == "sqlalchemy.sql.sqltypes":
