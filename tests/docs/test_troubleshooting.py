@@ -8,6 +8,7 @@ shows the failure gone. The lines a ```diff block removes are lines of this file
 it adds are lines of an asset, so the document cannot drift from what ran.
 """
 
+import ast
 import asyncio
 import importlib
 import importlib.util
@@ -56,6 +57,7 @@ from tests.docs.troubleshooting_doc import (
     DOC,
     assert_quoted,
     diff_lines,
+    quote,
     quote_pattern,
     quoted_errors,
     sections,
@@ -545,6 +547,30 @@ async def test_session_dep_answers_error_when_commit_fails(
     assert await count_users(engine) == 0
 
 
+# PgBouncer: reproduced through a real pgbouncer by tests/reliability/test_pgbouncer.py
+
+PGBOUNCER_TEST = ROOT / "tests" / "reliability" / "test_pgbouncer.py"
+
+
+def string_constants(path: Path) -> dict[str, str]:
+    """The module-level string constants of a Python file, read without importing it."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    return found
+
+
+def test_quote_pgbouncer_errors_the_reliability_test_asserts() -> None:
+    # that test matches the first line of str(error) against these patterns
+    patterns = string_constants(PGBOUNCER_TEST)
+    for index, name in enumerate(["DOES_NOT_EXIST", "ALREADY_EXISTS"]):
+        quoted = quote("prepared-statement-does-not-exist-behind-pgbouncer", index=index)
+        assert re.fullmatch(patterns[name], quoted.replace("...", "1")), (name, quoted)
+
+
 # the document itself
 
 REPRODUCED: dict[str, list[Callable[..., object]]] = {
@@ -580,6 +606,9 @@ REPRODUCED: dict[str, list[Callable[..., object]]] = {
     "rows-survive-the-test-rollback-on-sqlite": [
         test_savepoint_without_begin_recipe_keeps_rows_after_rollback
     ],
+    "prepared-statement-does-not-exist-behind-pgbouncer": [
+        test_quote_pgbouncer_errors_the_reliability_test_asserts
+    ],
     "201-for-a-row-that-was-never-saved": [test_commit_after_yield_answers_201_for_lost_row],
 }
 
@@ -592,10 +621,15 @@ def test_reproduce_every_section() -> None:
 def test_match_every_quoted_error_in_a_test() -> None:
     for (section, index), _text in quoted_errors().items():
         sources = [inspect.getsource(test) for test in REPRODUCED.get(section, [])]
-        call = f'assert_quoted("{section}"'
-        used = [s for s in sources if call in s and (index == 0 or f"index={index}" in s)]
+        # assert_quoted(...) matches a failure; quote(...) compares with another test's pattern
+        calls = (f'assert_quoted("{section}"', f'quote("{section}"')
+        used = [
+            s
+            for s in sources
+            if any(c in s for c in calls) and (index == 0 or f"index={index}" in s)
+        ]
         if index > 0 and not used:
-            used = [s for s in sources if call in s and "index=index" in s]
+            used = [s for s in sources if any(c in s for c in calls) and "index=index" in s]
         assert used, f"```text block {index} under #{section} is not asserted by a test"
 
 
