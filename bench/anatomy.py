@@ -25,7 +25,7 @@ SQL = "SELECT id, email, name, is_active, created_at, updated_at FROM users WHER
 async def run(backend: Backend, mode: Mode) -> list[Row]:
     if backend.name != "postgresql":
         return []
-    ops = mode.pick(1500, 20)
+    ops = mode.pick(200, 20)
     engine = asset_engine(backend)
     no_ping = asset_engine(backend, pool_pre_ping=False)
     await reset_schema(engine)
@@ -83,7 +83,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     }
     try:
         result = await interleave(
-            CASE, backend.name, variants, mode.budget(7, 60), scale=1e6, unit="µs CPU"
+            CASE, backend.name, variants, mode.budget(7, 45), scale=1e6, unit="µs CPU"
         )
     finally:
         await pool.close()

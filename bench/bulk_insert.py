@@ -27,8 +27,8 @@ async def _clear(engine: AsyncEngine) -> None:
 
 async def run(backend: Backend, mode: Mode) -> list[Row]:
     rows = mode.pick(10_000, 50)
-    # a flush per row is slow by nature; a tenth of the rows gives the same cost per row
-    loop_rows = mode.pick(1_000, 10)
+    # a flush per row is slow by nature; a twentieth of the rows gives the same cost per row
+    loop_rows = mode.pick(500, 10)
     engine = asset_engine(backend)
     await reset_schema(engine)
     await copy_rows(backend, "users", user_rows(1))
@@ -106,7 +106,9 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     variants["add_all + flush"] = lambda: rep(add_all, rows)
     variants["repository.create_post in a loop"] = lambda: rep(repository_loop, loop_rows)
     try:
-        result = await interleave(CASE, backend.name, variants, mode.budget(5, 75))
+        result = await interleave(
+            CASE, backend.name, variants, mode.budget(3, 30), warmup=mode.smoke
+        )
     finally:
         await engine.dispose()
     for row in result:

@@ -5,8 +5,87 @@ Each case runs its variants in interleaved repetitions (the order rotates every 
 so a load spike from another process on this shared machine hits both sides of a ratio.
 **median** and **range** are over repetitions; **ratio to baseline** is the median of the
 per-repetition ratios to the case's baseline (the first row of its group), and **ratio range**
-their minimum and maximum. Absolute times drift between runs here; quote the ratios."""
+their minimum and maximum. Absolute times drift between runs here (see the load average
+below: other jobs shared the 2 cores); quote the ratios, and read a wide ratio range as noise.
+The HTTP rows measure requests/s with separate load-generator processes on the same 2 cores,
+so their requests/s swing with the machine's load; the server's CPU time per request
+(`CPU ms/req`, from /proc/<pid>/stat) is the steadier figure and the one to quote first.
 
-FINDINGS = """## Profile findings
+Cases and sizes: point read (500 reads by primary key per repetition); bulk insert (10,000
+rows; the repository loop writes 500 and is reported per row); loading (100 users with 10
+posts each); pagination (300,000 posts, 20 per page; OFFSET and keyset at the same depths);
+test isolation (15 simulated tests per repetition: insert a user, commit, read it back);
+HTTP (PostgreSQL only: GET 2,500 requests per repetition over 32 keep-alive connections,
+POST 80 requests, each bounded by a deadline); request anatomy (PostgreSQL only, CPU time
+of this process per operation, layer by layer). The test that proves no row leaks between
+tests on SQLite (and PostgreSQL) is `tests/bench/test_isolation_leak.py`: one test commits
+through the savepoint fixtures, the next finds nothing, through its session and through a
+connection outside the test's transaction."""
 
-(pending)"""
+FINDINGS = """\
+## Profile findings
+
+**GET /users/{id}, PostgreSQL.** Profiled with pyinstrument on the asset app under uvicorn
+while `bench.loadgen` drove it, with cProfile on the in-process request loop (the request
+anatomy case), and with asyncpg's `Connection.add_query_logger` to list what reaches the
+server. What each request sends to PostgreSQL:
+
+| asset app (pool_pre_ping on) | raw asyncpg app |
+|---|---|
+| `BEGIN;` `;` `ROLLBACK;` (pre-ping) | |
+| `BEGIN ISOLATION LEVEL READ COMMITTED;` | |
+| the SELECT (prepared once per connection, then cached) | the SELECT (prepared, cached) |
+| `COMMIT;` | asyncpg's reset on release (one query: `pg_advisory_unlock_all()`, `CLOSE ALL`, \
+`UNLISTEN *`, `RESET ALL`) |
+
+That is six round trips against two. SQLAlchemy's asyncpg dialect wraps its pre-ping in
+`BEGIN`/`ROLLBACK` so that it also works behind PgBouncer in transaction mode
+(sqlalchemy#10226), so pre-ping is three round trips, not one. Each round trip costs CPU in
+the server process (a `send` system call, an event-loop wake-up, a greenlet switch), which is
+why the CPU ratio follows the round-trip count. The rest of the gap is SQLAlchemy's asyncio
+layer itself: the request anatomy rows show Core in `engine.begin()` costing most of what
+the ORM request costs, so the ORM adds little on top of Core; the greenlet bridge, the
+connection and transaction bookkeeping and the result machinery account for the rest.
+
+What was measured and what it means for the assets:
+
+- **pool_pre_ping**: its cost is the difference between the `asset app` and `asset app,
+  pool_pre_ping off` rows (HTTP and request anatomy) and the two `engine checkout` rows.
+  Kept: it turns a connection that the server, a proxy or a failover closed while it sat in
+  the pool into a silent reconnect, where without it the next request fails with a 500.
+- **BEGIN/COMMIT per request**: kept. The commit-before-response session
+  (`Depends(get_session, scope="function")`) is what turns a failed commit into an error
+  response instead of a 201 for a row that never landed. A read that executed a query needs
+  a COMMIT or a ROLLBACK either way (one round trip each); only a request that executed
+  nothing could skip it, and a GET always queries.
+- **A read session on an AUTOCOMMIT engine** (`bench/readapp.py`, HTTP and anatomy rows):
+  no BEGIN or COMMIT, and a one-round-trip ping. Not adopted: statements in one request no
+  longer share a snapshot (a list endpoint's page and count can disagree), nothing written
+  through it is transactional, and routes would need a second dependency; its measured gain
+  is in the rows above.
+- **session.get vs select() + scalar, ORM vs Core inside the session**: no difference beyond
+  the noise in-process, so the repository keeps `session.get`.
+- **SQLAlchemy's compiled cache and the asyncpg adapter's prepared statement cache**: on by
+  default and working: on one pooled connection the adapter's cache holds the same 5
+  statements after the first request and after the hundredth, so the SELECT is prepared once
+  per connection, not per request.
+- **response_model from the ORM object** (`UserPublic` with `from_attributes`): about 4 µs
+  per request in-process, a rounding error next to the database layer.
+
+Verdict: nothing in `engine.py`, `session.py` or `repository.py` moves the HTTP figures
+measurably without giving up pre-ping or the transaction per request, so the assets are
+unchanged. The GET target is not met; the remaining gap is inherent to SQLAlchemy's asyncio
+layer plus the round trips that reliability pays for, both measured above.
+
+**Other targets.** `add_all` + flush is far less slow than the folklore says: SQLAlchemy 2
+batches the INSERTs of a flush (insertmanyvalues), so on PostgreSQL it sits within a small
+multiple of `insert(Post)` with a list of dicts, and a target of 4x between the two can miss.
+The per-row `repository.create_post` loop (a flush per row) is the slow path. Keyset pages
+cost the same at every depth (the index walk starts at the cursor); their absolute time here
+is the ORM building 21 objects on a loaded machine, which is what limits the keyset vs OFFSET
+ratio, not the query: OFFSET grows with depth on both backends. On SQLite the ORM point read
+is a large multiple of the raw driver because the raw read is so cheap (a page-cache hit and
+one worker-thread hop in aiosqlite), so SQLAlchemy's fixed cost per statement dominates the
+ratio. The savepoint fixtures cost less than no isolation at all (a negative overhead): the
+test's commit only releases a SAVEPOINT, while the baseline's commit is real and waits for
+the disk."""

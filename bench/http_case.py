@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.db import ASSETS, Backend, asset_engine, reset_schema
+from bench import ASSETS
+from bench.db import Backend, asset_engine, reset_schema
 from bench.runner import Mode, Row
 from bench.seed import copy_rows, user_rows
 
@@ -213,11 +214,12 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     raw = Server("raw asyncpg app", "bench.rawapp:app", url, "/ping")
     asset = Server("asset app", "app.main:app", url, "/users/1")
     no_ping = Server("asset app", "app.main:app", {**url, "DB_POOL_PRE_PING": "false"}, "/users/1")
-    servers = [raw, asset, no_ping]
-    get = Load("/users/{id}", "GET", mode.pick(3000, 20), 4.0, 16, 2)
-    ping = Load("/ping", "GET", mode.pick(3000, 20), 4.0, 16, 2)
-    post = Load("/users", "POST", mode.pick(120, 4), 6.0, 8, 1)
-    reps = mode.pick(5, 1)
+    reads = Server("asset app, AUTOCOMMIT reads", "bench.readapp:app", url, "/users/1")
+    servers = [raw, asset, no_ping, reads]
+    get = Load("/users/{id}", "GET", mode.pick(2500, 20), 3.0, 16, 2)
+    ping = Load("/ping", "GET", mode.pick(2500, 20), 3.0, 16, 2)
+    post = Load("/users", "POST", mode.pick(80, 4), 5.0, 8, 1)
+    reps = mode.pick(7, 1)
     try:
         for server in servers:
             server.start()
@@ -227,14 +229,15 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
                 "raw asyncpg app": (raw, get),
                 "asset app": (asset, get),
                 "asset app, pool_pre_ping off": (no_ping, get),
+                "asset app, AUTOCOMMIT read session (bench/readapp.py)": (reads, get),
                 "no-database /ping (ceiling)": (raw, ping),
             },
             reps,
-            120,
+            150,
             "g",
         )
         posts = await _interleave(
-            {"raw asyncpg app": (raw, post), "asset app": (asset, post)}, reps, 90, "p"
+            {"raw asyncpg app": (raw, post), "asset app": (asset, post)}, mode.pick(3, 1), 60, "p"
         )
     finally:
         for server in servers:

@@ -32,7 +32,7 @@ async def _truncate(engine: AsyncEngine) -> None:
 
 
 async def run(backend: Backend, mode: Mode) -> list[Row]:
-    tests = mode.pick(40, 3)
+    tests = mode.pick(15, 3)
     engine = asset_engine(backend)
     await reset_schema(engine)
     plain = async_sessionmaker(engine, expire_on_commit=False)
@@ -87,7 +87,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         "create_all + drop_all per test": lambda: rep(create_drop, dropped=True),
     }
     try:
-        result = await interleave(CASE, backend.name, variants, mode.budget(5, 60))
+        result = await interleave(CASE, backend.name, variants, mode.budget(5, 30))
     finally:
         await reset_schema(engine)
         await engine.dispose()

@@ -99,7 +99,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         "lazy loading in a loop": lambda: rep("lazy loading in a loop", lazy),
     }
     try:
-        result = await interleave(CASE, backend.name, variants, mode.budget(9, 45))
+        result = await interleave(CASE, backend.name, variants, mode.budget(7, 20))
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", counter._on_execute)
         await empty_tables(engine)

@@ -20,7 +20,7 @@ NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
 async def run(backend: Backend, mode: Mode) -> list[Row]:
     total = mode.pick(300_000, 3_000)
     depths = [0, 1_000, 100_000, 290_000] if not mode.smoke else [0, 10, 1_000, 2_900]
-    pages = mode.pick(10, 2)
+    pages = mode.pick(5, 2)
     engine = asset_engine(backend)
     await reset_schema(engine)
     await copy_rows(backend, "users", user_rows(1000))
@@ -36,7 +36,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         async with factory() as session:
             for depth in depths:
                 rows += await _depth(session, depth, pages, backend.name, mode)
-            rows += await _counts(session, pages, backend.name, mode)
+            rows += await _counts(session, mode.pick(3, 1), backend.name, mode)
             event.listen(engine.sync_engine, "before_cursor_execute", capture)
             await count_rows(session, select(Post).order_by(*NEWEST_FIRST))
             event.remove(engine.sync_engine, "before_cursor_execute", capture)
@@ -77,7 +77,7 @@ async def _depth(
         f"keyset page at depth {depth:,}": lambda: timed(keyset, pages),
         f"OFFSET page at depth {depth:,}": lambda: timed(offset, pages),
     }
-    return await interleave(CASE, backend, variants, mode.budget(5, 30))
+    return await interleave(CASE, backend, variants, mode.budget(5, 15))
 
 
 async def _counts(session: AsyncSession, reps: int, backend: str, mode: Mode) -> list[Row]:
@@ -100,4 +100,4 @@ async def _counts(session: AsyncSession, reps: int, backend: str, mode: Mode) ->
         "count helper (subquery, ORDER BY dropped)": lambda: timed(helper, reps),
         "count over a subquery with ORDER BY": lambda: timed(naive, reps),
     }
-    return await interleave(CASE, backend, variants, mode.budget(5, 45))
+    return await interleave(CASE, backend, variants, mode.budget(5, 25))

@@ -17,7 +17,7 @@ SQL_LITE = SQL_PG.replace("$1", "?")
 
 
 async def run(backend: Backend, mode: Mode) -> list[Row]:
-    reads = mode.pick(2000, 20)
+    reads = mode.pick(500, 20)
     engine = asset_engine(backend)
     await reset_schema(engine)
     await copy_rows(backend, "users", user_rows(reads))
@@ -70,7 +70,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         await driver()
         await core()
         await orm_one_session()
-        return await interleave(CASE, backend.name, variants, mode.budget(7, 60))
+        return await interleave(CASE, backend.name, variants, mode.budget(7, 30))
     finally:
         if raw_pg is not None:
             await raw_pg.close()

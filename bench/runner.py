@@ -4,6 +4,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # one repetition of one variant: runs its operations and returns seconds per operation
 Rep = Callable[[], Awaitable[float]]
@@ -51,7 +52,23 @@ class Row:
             "ratio_spread": list(self.ratio_spread),
             "repetitions": len(self.samples),
             "extra": self.extra,
+            "samples": self.samples,
+            "ratios": self.ratios,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Row":
+        extra = {k: tuple(v) if isinstance(v, list) else v for k, v in data["extra"].items()}
+        return cls(
+            data["case"],
+            data["backend"],
+            data["variant"],
+            data["baseline"],
+            data["samples"],
+            data["ratios"],
+            unit=data["unit"],
+            extra=extra,
+        )
 
 
 @dataclass
@@ -74,19 +91,21 @@ async def interleave(
     *,
     scale: float = 1000.0,
     unit: str = "ms",
+    warmup: bool = True,
 ) -> list[Row]:
     """Run each variant once per repetition, rotating the order, until reps or the deadline.
 
     The first variant is the baseline; each repetition yields a paired ratio per variant, so
     a load spike from another process shifts both sides of the ratio together. A first,
-    untimed pass warms caches and the pool.
+    untimed pass warms caches and the pool (skipped
+    with warmup=False for cases whose one repetition is long).
     """
     names = list(variants)
     baseline = names[0]
     samples: dict[str, list[float]] = {n: [] for n in names}
     ratios: dict[str, list[float]] = {n: [] for n in names}
     # one untimed pass fills the statement caches and the pool before any sample counts
-    for name in names:
+    for name in names if warmup else []:
         await variants[name]()
     for rep in range(budget.reps):
         if rep > 0 and budget.expired():
