@@ -24,6 +24,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import Depends, FastAPI
+from httpx import AsyncClient
 from sqlalchemy import (
     Column,
     DateTime,
@@ -36,7 +37,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import InvalidRequestError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -45,7 +46,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from app.db.base import UTCDateTime
 from app.db.config import DatabaseSettings
@@ -393,6 +394,62 @@ async def test_ssl_in_asyncpg_url_connects(engine: AsyncEngine) -> None:
         await right.dispose()
 
 
+# engine options
+
+
+async def test_queuepool_class_on_async_engine_raises(engine: AsyncEngine) -> None:
+    with pytest.raises(ArgumentError) as caught:
+        # wrong: the sync pool class, copied from a create_engine() call
+        create_async_engine(url_of(engine), poolclass=QueuePool)
+    assert_quoted("pool-class-queuepool-cannot-be-used-with-asyncio-engine", shown(caught.value))
+
+
+def test_pool_size_for_sqlite_memory_raises_invalid_argument() -> None:
+    with pytest.raises(TypeError) as caught:
+        create_async_engine("sqlite+aiosqlite:///:memory:", pool_size=5, max_overflow=10)
+    assert_quoted("invalid-arguments-sent-to-create_engine", shown(caught.value))
+    with pytest.raises(TypeError, match="'pool_timeout'"):
+        create_async_engine("sqlite+aiosqlite:///:memory:", pool_timeout=5)
+
+
+async def test_asset_engine_accepts_sqlite_memory() -> None:
+    memory = create_app_engine(DatabaseSettings(url="sqlite+aiosqlite:///:memory:"))
+    try:
+        async with memory.connect() as conn:
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await memory.dispose()
+
+
+# values PostgreSQL refuses
+
+
+@POSTGRESQL_ONLY
+async def test_id_beyond_int32_raises_value_out_of_range(connection: AsyncConnection) -> None:
+    with pytest.raises(SQLAlchemyError) as caught:
+        await connection.execute(select(User).where(User.id == 2**31))
+    assert_quoted("value-out-of-int32-range", shown(caught.value))
+
+
+@POSTGRESQL_ONLY
+async def test_nul_character_in_text_raises_invalid_byte_sequence(
+    connection: AsyncConnection,
+) -> None:
+    with pytest.raises(SQLAlchemyError) as caught:
+        await connection.execute(
+            User.__table__.insert().values(
+                email="a\x00b@example.com", name="Ada", hashed_password="x"
+            )
+        )
+    assert_quoted("invalid-byte-sequence-for-encoding-utf8-0x00", shown(caught.value))
+
+
+async def test_out_of_range_id_and_nul_answer_422(client: AsyncClient) -> None:
+    assert (await client.get(f"/users/{2**31}")).status_code == 422
+    body = {"email": "ada@example.com", "name": "A\x00da", "password": "long-enough"}
+    assert (await client.post("/users", json=body)).status_code == 422
+
+
 # SQLite: database is locked, rows that survive a rollback
 
 
@@ -602,6 +659,16 @@ REPRODUCED: dict[str, list[Callable[..., object]]] = {
         test_create_async_engine_with_sync_url_raises_async_driver_required
     ],
     "unexpected-keyword-argument-sslmode": [test_sslmode_in_asyncpg_url_raises_unexpected_keyword],
+    "pool-class-queuepool-cannot-be-used-with-asyncio-engine": [
+        test_queuepool_class_on_async_engine_raises
+    ],
+    "invalid-arguments-sent-to-create_engine": [
+        test_pool_size_for_sqlite_memory_raises_invalid_argument
+    ],
+    "value-out-of-int32-range": [test_id_beyond_int32_raises_value_out_of_range],
+    "invalid-byte-sequence-for-encoding-utf8-0x00": [
+        test_nul_character_in_text_raises_invalid_byte_sequence
+    ],
     "database-is-locked": [test_deferred_transactions_raise_database_is_locked],
     "rows-survive-the-test-rollback-on-sqlite": [
         test_savepoint_without_begin_recipe_keeps_rows_after_rollback
