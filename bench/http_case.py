@@ -68,7 +68,7 @@ class Server:
             stderr=subprocess.PIPE,
         )
 
-    async def wait_ready(self, seconds: float = 20.0) -> None:
+    async def wait_ready(self, seconds: float = 60.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.proc is not None
