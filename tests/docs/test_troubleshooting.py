@@ -30,6 +30,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    String,
     Table,
     create_engine,
     delete,
@@ -46,6 +47,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import NullPool, QueuePool
 
 from app.db.base import UTCDateTime
@@ -155,6 +157,36 @@ async def test_lazy_load_under_asyncio_raises_missing_greenlet(
             del caught
     assert_quoted("missinggreenlet", output)
     assert_missing_greenlet_wrapping(connection.dialect.name, output)
+
+
+class Note(LazyBase):
+    __tablename__ = "troubleshooting_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+async def test_read_server_onupdate_value_after_update_raises_missing_greenlet(
+    connection: AsyncConnection,
+) -> None:
+    await connection.run_sync(LazyBase.metadata.create_all)
+    factory = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    async with factory() as session:
+        note = Note(body="draft")
+        session.add(note)
+        await session.commit()
+        # INSERT ... RETURNING brought the server default back; the UPDATE's value is not
+        assert note.updated_at is not None
+        note.body = "final"
+        await session.commit()
+        with garbage_collected():
+            with pytest.raises(SQLAlchemyError) as caught:
+                note.updated_at  # noqa: B018
+            output = shown(caught.value)
+            del caught
+    assert_quoted("missinggreenlet", output)
 
 
 # lazy="raise"
@@ -633,6 +665,7 @@ def test_quote_pgbouncer_errors_the_reliability_test_asserts() -> None:
 REPRODUCED: dict[str, list[Callable[..., object]]] = {
     "missinggreenlet": [
         test_read_attribute_after_commit_raises_missing_greenlet,
+        test_read_server_onupdate_value_after_update_raises_missing_greenlet,
         test_lazy_load_under_asyncio_raises_missing_greenlet,
     ],
     "not-available-due-to-lazyraise": [test_touch_unloaded_relationship_raises_lazy_raise_error],
