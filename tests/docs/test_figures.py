@@ -16,7 +16,8 @@ def sentences_citing_results(text: str) -> list[str]:
     """Sentences (or table rows) that link to RESULTS.md, with link targets removed."""
     found = []
     for paragraph in re.split(r"\n\s*\n", text):
-        parts = paragraph.splitlines() if paragraph.lstrip().startswith("|") else [paragraph]
+        # table rows and list items are units of their own
+        parts = re.split(r"\n(?=\s*(?:\||[-*] |\d+\. ))", paragraph)
         for part in parts:
             for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", part):
                 if "RESULTS.md" in sentence:
@@ -29,10 +30,13 @@ def figures(sentence: str) -> list[str]:
 
 
 def test_figures_finds_numbers_in_a_citing_sentence() -> None:
-    text = "Plain 4.2 ms. Eager loading ran [2 statements](../bench/RESULTS.md) not 101.\n"
+    text = (
+        "Plain 4.2 ms. Eager loading ran [2 statements](../bench/RESULTS.md) not 101.\n"
+        "- a list item with 3 [figures](../bench/RESULTS.md)\n"
+        "- the next item, 7 days, cites nothing\n"
+    )
     cited = sentences_citing_results(text)
-    assert len(cited) == 1
-    assert figures(cited[0]) == ["2", "101"]
+    assert [figures(s) for s in cited] == [["2", "101"], ["3"]]
 
 
 CITING = [
