@@ -279,3 +279,12 @@ def test_check_names_revision_whose_downgrade_fails(
     assert "ok    no drift" in out
     # the tables the failed run created are gone: the check can run again on this database
     assert asyncio.run(table_names(migration_url)) == set()
+
+
+def test_check_debug_shows_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = script.main([str(tmp_path / "missing"), "--debug"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback (most recent call last)" in err
+    assert err.count("error  project folder") == 1
