@@ -69,16 +69,19 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
 
         return lambda: timed(loop, ops, clock=time.process_time)
 
-    kw = {"expire_on_commit": False}
     variants = {
         "raw asyncpg pool.fetchrow + UserPublic": cpu(raw),
         "engine checkout, pool_pre_ping on (3 round trips)": cpu(checkout),
         "engine checkout, pool_pre_ping off": cpu(checkout_no_ping),
         "Core select in engine.begin()": cpu(core),
-        "asset request: session.begin() + session.get": cpu(orm(async_sessionmaker(engine, **kw))),
-        "asset request, pool_pre_ping off": cpu(orm(async_sessionmaker(no_ping, **kw))),
+        "asset request: session.begin() + session.get": cpu(
+            orm(async_sessionmaker(engine, expire_on_commit=False))
+        ),
+        "asset request, pool_pre_ping off": cpu(
+            orm(async_sessionmaker(no_ping, expire_on_commit=False))
+        ),
         "session.get on an AUTOCOMMIT engine (no BEGIN/COMMIT)": cpu(
-            orm(async_sessionmaker(autocommit, **kw), begin=False)
+            orm(async_sessionmaker(autocommit, expire_on_commit=False), begin=False)
         ),
     }
     try:

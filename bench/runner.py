@@ -2,7 +2,7 @@
 
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +86,7 @@ class Budget:
 async def interleave(
     case: str,
     backend: str,
-    variants: dict[str, Rep],
+    variants: Mapping[str, Rep],
     budget: Budget,
     *,
     scale: float = 1000.0,
