@@ -312,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'ok  ' if step.ok else 'FAIL'}  {step.name}: {step.detail}", file=out, flush=True)
 
     code, error = 0, ""
+    failure: Exception | None = None
     with tempfile.TemporaryDirectory(prefix="check_migrations_") as tmp:
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'check.db'}"
         try:
@@ -325,16 +326,16 @@ def main(argv: list[str] | None = None) -> int:
                     with contextlib.suppress(Exception):
                         empty_database(url)
         except StepFailed as exc:
-            code, error = 1, str(exc)
+            code, error, failure = 1, str(exc), exc
             record(exc.step)
         except UsageError as exc:
-            code, error = 2, str(exc)
+            code, error, failure = 2, str(exc), exc
             print(f"error  {error}", file=sys.stderr)
         except Exception as exc:
-            code, error = 2, f"unexpected {first_line(exc)}; run again with --debug"
+            code, error, failure = 2, f"unexpected {first_line(exc)}; run with --debug", exc
             print(f"error  {error}", file=sys.stderr)
-        if code and args.debug:
-            traceback.print_exc(file=sys.stderr)
+        if failure and args.debug:
+            traceback.print_exception(failure, file=sys.stderr)
     if args.json:
         report = {
             "project": str(project),
