@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# create_all sees only the models imported so far: import them all, as migrations/env.py does
+import app.models  # noqa: F401
 from app.db import Base, get_session
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine

@@ -47,7 +47,9 @@ async def test_create_user_invalid_body(client: AsyncClient, body: dict[str, obj
     assert response.status_code == 422
 
 
-async def test_create_user_duplicate_email_under_concurrency(committing_client: AsyncClient) -> None:
+async def test_create_user_duplicate_email_under_concurrency(
+    committing_client: AsyncClient,
+) -> None:
     responses = await asyncio.gather(
         *(committing_client.post("/users", json=NEW_USER) for _ in range(10))
     )
@@ -121,7 +123,9 @@ async def test_update_user_changes_name_and_updated_at(client: AsyncClient) -> N
 @pytest.mark.parametrize(
     "body", [{"is_active": False}, {"hashed_password": "x"}, {"name": None}, {"email": None}]
 )
-async def test_update_user_refuses_other_fields(client: AsyncClient, body: dict[str, object]) -> None:
+async def test_update_user_refuses_other_fields(
+    client: AsyncClient, body: dict[str, object]
+) -> None:
     user = await create_user(client)
     response = await client.patch(f"/users/{user['id']}", json=body)
     assert response.status_code == 422

@@ -18,7 +18,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the engine for settings.url: pooled for a server, SQLite-safe for a file."""
     url = make_url(settings.url)
     if url.get_backend_name() == "sqlite":
-        # pool sizing, pre-ping and recycle mean nothing for a local file and raise for :memory:
+        # pool sizing means nothing for a local file and raises for :memory: (a single connection)
         engine = create_async_engine(url, echo=settings.echo)
         _configure_sqlite(engine)
         return engine

@@ -1,11 +1,11 @@
 """The /posts feed, paged by keyset cursor."""
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from app import repository
 from app.api.deps import CursorQuery, Limit
 from app.db import SessionDep
-from app.pagination import InvalidCursorError, decode_cursor
+from app.pagination import decode_cursor
 from app.schemas import PostPublic, PostsPage
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -17,9 +17,7 @@ async def read_posts(
     cursor: CursorQuery = None,
     limit: Limit = 20,
 ) -> PostsPage:
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except InvalidCursorError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    # CursorQuery has already refused a malformed cursor with a 422
+    after = decode_cursor(cursor) if cursor else None
     posts, next_cursor = await repository.page_posts(session, after=after, limit=limit)
     return PostsPage(data=[PostPublic.model_validate(p) for p in posts], next_cursor=next_cursor)
