@@ -208,8 +208,13 @@ def check_url(raw: str, source: str) -> tuple[Check, DbUrl | None]:
     try:
         url = parse(raw)
     except ValueError as exc:
-        return Check("url", FAIL, f"cannot parse {mask(raw)!r} (from {source}): {exc}"), None
-    return Check("url", OK, f"{url.masked} (from {source})", {"url": url.masked}), url
+        return Check("url", FAIL, f"cannot parse {mask(raw)!r} ({origin(source)}): {exc}"), None
+    return Check("url", OK, f"{url.masked} ({origin(source)})", {"url": url.masked}), url
+
+
+def origin(source: str) -> str:
+    """Where the URL came from, as the report says it: "from --url", "app default: ..."."""
+    return source if source.startswith("app default") else f"from {source}"
 
 
 def check_driver(url: DbUrl) -> Check:

@@ -19,9 +19,11 @@ Checks, in order:
   migrations   the project has alembic.ini: the database's revision is the migrations' head
 
 The URL comes from --url, else the DATABASE_URL environment variable, else DATABASE_URL in
-PROJECT/.env; DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_PGBOUNCER are read the same way. A relative
-SQLite path is taken from PROJECT, and an absent SQLite file is not created. Passwords show
-as ***.
+PROJECT/.env, else the app's default (DEFAULT_URL in PROJECT/<package>/db/config.py, in the
+skill's app sqlite+aiosqlite:///./app.db): the order the app itself follows, as it reads .env
+from the folder it is started in, so run this with --project set to that folder.
+DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_PGBOUNCER are read the same way. A relative SQLite path is
+taken from PROJECT, and an absent SQLite file is not created. Passwords show as ***.
 
 Output: one line per check, "OK|WARN|FAIL|SKIP <check>: <what, and the fix>", then a summary.
 With --json, one document on stdout: {"url", "source", "ok", "exit_code", "checks": [{"name",
@@ -35,7 +37,8 @@ Examples:
     uv run python scripts/check_db.py --url "postgresql+asyncpg://app:secret@localhost:5432/app"
     uv run python scripts/check_db.py --project ../myapp --workers 4 --json
 
-Exit status: 0 every check passed, 1 a check failed or warned, 2 bad usage (no URL, bad flag).
+Exit status: 0 every check passed, 1 a check failed or warned, 2 bad usage (a bad flag or
+value, a missing --project folder, an unreadable .env).
 """
 
 import argparse
@@ -43,9 +46,10 @@ import asyncio
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +73,13 @@ from _check_db_url import (  # noqa: E402
     secrets_in,
     sqlite_file,
 )
+from _cli import emit  # noqa: E402
 
 STATUS_WORD = {OK: "OK", WARN: "WARN", FAIL: "FAIL", SKIP: "SKIP"}
+# what the skill's app (app/db/config.py) connects to when DATABASE_URL is not set
+APP_DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+APP_DEFAULT = "app default: DATABASE_URL is not set"
+DEFAULT_URL_LINE = re.compile(r"""(?m)^DEFAULT_URL\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""")
 LIVE_CHECKS = ("connect", "pool", "migrations")
 
 
@@ -88,20 +97,33 @@ class Options:
     timeout: float
 
 
+def app_default_url(project: Path) -> str:
+    """DEFAULT_URL from the project's <package>/db/config.py, else the skill's app's default."""
+    configs = sorted([*project.glob("*/db/config.py"), *project.glob("src/*/db/config.py")])
+    for config in configs:
+        try:
+            found = DEFAULT_URL_LINE.search(config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if found:
+            return found[1]
+    return APP_DEFAULT_URL
+
+
 def find_url(
     given: str | None, environ: dict[str, str], dotenv: dict[str, str], project: Path
 ) -> tuple[str, str]:
-    """The URL to check and where it came from; an empty environment variable counts as unset."""
+    """The URL to check and where it came from; an empty environment variable counts as unset.
+
+    The order is the app's: --url, DATABASE_URL, the .env line, then the app's default.
+    """
     if given is not None:
         return given, "--url"
     if environ.get("DATABASE_URL"):
         return environ["DATABASE_URL"], "DATABASE_URL"
     if dotenv.get("DATABASE_URL"):
         return dotenv["DATABASE_URL"], f"DATABASE_URL in {project / '.env'}"
-    raise UsageError(
-        "no database URL: pass --url URL, set DATABASE_URL, or add a DATABASE_URL=... line to "
-        f"{project / '.env'} (without one, the app uses sqlite+aiosqlite:///./app.db)"
-    )
+    return app_default_url(project), APP_DEFAULT
 
 
 def check_installed(url: DbUrl) -> Check:
@@ -142,6 +164,13 @@ def check_installed(url: DbUrl) -> Check:
 def run_checks(options: Options) -> list[Check]:
     checks: list[Check] = []
     url_check, url = check_url(options.url, options.source)
+    if options.source == APP_DEFAULT:
+        url_check = replace(
+            url_check,
+            message=f"{url_check.message}; for another database set DATABASE_URL, or add a "
+            f"DATABASE_URL=... line to {options.project / '.env'} (the app reads .env from "
+            "the folder it is started in, and a relative SQLite path too)",
+        )
     checks.append(url_check)
     if url is None:
         later = ("driver", "options", "sqlite-path", "installed", *LIVE_CHECKS)
@@ -218,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--url", help="database URL to check (default: $DATABASE_URL, else PROJECT/.env)"
+        "--url",
+        help="database URL to check (default: $DATABASE_URL, else PROJECT/.env, else the "
+        "app's default, sqlite+aiosqlite:///./app.db)",
     )
     parser.add_argument(
         "--workers",
@@ -297,11 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        print(report(checks, options, args.json), flush=True)
-    except BrokenPipeError:
-        # the reader (say `| head`) left early; Python's flush at exit must not raise again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    emit(report(checks, options, args.json))
     return exit_code(checks)
 
 

@@ -326,7 +326,7 @@ def readonly_sqlite() -> Iterator[Path]:
     base = Path(tempfile.mkdtemp(prefix="check_db_ro_"))
     try:
         base.chmod(0o755)
-        for name in ("check_db.py", "_check_db_url.py", "_check_db_live.py"):
+        for name in ("check_db.py", "_check_db_url.py", "_check_db_live.py", "_cli.py"):
             shutil.copy(CHECK_DB.parent / name, base / name)
         sqlite3.connect(base / "app.db").close()
         (base / "app.db").chmod(0o644)
@@ -514,13 +514,36 @@ def test_report_pool_setting_that_is_not_a_number(
     )
 
 
-def test_exit_2_without_any_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.sqlite
+def test_fall_back_to_app_default_url_without_any_setting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, output = run(capsys)
-    assert code == 2
-    assert output.strip() == (
-        "check_db: no database URL: pass --url URL, set DATABASE_URL, or add a DATABASE_URL=... "
-        f"line to {tmp_path.resolve()}/.env (without one, the app uses sqlite+aiosqlite:///./app.db)"
+    assert code == 0, output
+    assert line(output, "url") == (
+        "OK   url: sqlite+aiosqlite:///./app.db (app default: DATABASE_URL is not set); for "
+        "another database set DATABASE_URL, or add a DATABASE_URL=... line to "
+        f"{tmp_path.resolve()}/.env (the app reads .env from the folder it is started in, and "
+        "a relative SQLite path too)"
     )
+    assert f"OK   sqlite-path: {tmp_path.resolve()}/app.db does not exist yet" in output
+    assert not (tmp_path / "app.db").exists()
+
+
+@pytest.mark.sqlite
+def test_fall_back_to_project_config_default_url(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    config = project / "src" / "shop" / "db" / "config.py"
+    config.parent.mkdir(parents=True)
+    config.write_text('"""settings"""\n\nDEFAULT_URL = "sqlite+aiosqlite:///./shop.db"\n')
+    code = main(["--project", str(project), "--json"])
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert (code, err) == (0, "")
+    assert document["url"] == "sqlite+aiosqlite:///./shop.db"
+    assert document["source"] == "app default: DATABASE_URL is not set"
 
 
 @pytest.mark.parametrize(
@@ -780,3 +803,22 @@ def test_match_pool_defaults_to_asset_settings() -> None:
         settings.pool_size,
         settings.max_overflow,
     )
+
+
+def test_closed_stdout_pipe_prints_no_traceback(tmp_path: Path) -> None:
+    # the reader end is closed before the script starts, as when `| head` has already left
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(CHECK_DB), "--url", "postgres://app@127.0.0.1:1/app"],
+            cwd=tmp_path,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 1
+    assert result.stderr == ""
