@@ -55,6 +55,13 @@ async def test_read_user_posts(client: AsyncClient) -> None:
     assert (await client.get("/users/424242/posts")).status_code == 404
 
 
+async def test_delete_user_deletes_their_posts(client: AsyncClient) -> None:
+    author_id = await make_author(client)
+    await client.post(f"/users/{author_id}/posts", json={"title": "Hello"})
+    assert (await client.delete(f"/users/{author_id}")).status_code == 204
+    assert (await client.get("/posts")).json()["data"] == []
+
+
 async def test_read_posts_keyset_returns_every_row_once(
     client: AsyncClient, session: AsyncSession
 ) -> None:

@@ -1,10 +1,30 @@
-"""Database settings read from the environment, so one code path serves every deployment."""
+"""Database settings read from the environment (or a .env file), so one code path serves every
+deployment."""
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The KEY=VALUE lines of a .env file (none if it does not exist); # starts a comment line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}
+    values: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.strip().removeprefix("export ").partition("=")
+        if not sep or key.startswith("#"):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
 
 
 def _raw(environ: Mapping[str, str], name: str) -> str | None:
@@ -57,7 +77,12 @@ class DatabaseSettings:
     echo: bool = False
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "DatabaseSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DatabaseSettings":
+        """Settings from environ; by default the process environment over ./.env."""
+        if environ is None:
+            # the app, Alembic and the scripts all read the same place: a variable set in the
+            # environment wins, a .env file in the working directory fills in the rest
+            environ = {**read_dotenv(Path(".env")), **os.environ}
         return cls(
             url=environ.get("DATABASE_URL") or DEFAULT_URL,
             pool_size=_int(environ, "DB_POOL_SIZE", cls.pool_size),
