@@ -10,9 +10,17 @@ Runs five steps on an empty database and prints one line per step:
 It stops at the first failure (exit 1) and says what to fix. Bad usage exits 2: a missing
 folder, no alembic.ini, an env.py that fails to import, an unreachable or non-empty database.
 
+The first line names the database it uses: "database: sqlite (a throwaway file)", or the --url
+database with its password as *** and "(from --url)". It never reads DATABASE_URL or .env.
+
 The database defaults to a throwaway SQLite file in a temporary folder, so no server is needed.
-A --url database must be empty (the downgrade step drops every table); env.py must read the URL
-from DATABASE_URL (the skill's env.py does) or from sqlalchemy.url, both set by this script.
+To check PostgreSQL too (a migration can pass on SQLite and fail there), create an empty
+database and pass it with --url:
+  createdb -h 127.0.0.1 -U postgres migration_check
+  uv run python check_migrations.py --url postgresql+asyncpg://postgres@127.0.0.1/migration_check
+A --url database must be empty (the downgrade step drops every table, and the check leaves it
+empty again); env.py must read the URL from DATABASE_URL (the skill's env.py does) or from
+sqlalchemy.url, both set by this script for the run.
 
 It imports the project, so run it with the project's Python, where alembic, sqlalchemy and the
 database drivers are installed (for example through `uv run`).
@@ -49,8 +57,10 @@ from _check_migrations_db import (  # noqa: E402
     table_names,
 )
 from _check_migrations_diff import describe_diff  # noqa: E402
+from _cli import emit  # noqa: E402
 
 DEFAULT_URL = "a throwaway SQLite file (sqlite+aiosqlite)"
+THROWAWAY = "sqlite (a throwaway file)"
 
 
 @dataclass
@@ -196,7 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROJECT_DIR",
         help="folder holding alembic.ini (default: the current directory)",
     )
-    parser.add_argument("--url", help=f"empty database to migrate (default: {DEFAULT_URL})")
+    parser.add_argument(
+        "--url",
+        help="an empty database to migrate, e.g. postgresql+asyncpg://USER@HOST/EMPTY_DB to "
+        f"check PostgreSQL (default: {DEFAULT_URL})",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document (default: off)"
     )
@@ -224,12 +238,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def record(step: Step) -> None:
         steps.append(step)
-        print(f"{'ok  ' if step.ok else 'FAIL'}  {step.name}: {step.detail}", file=out, flush=True)
+        emit(f"{'ok  ' if step.ok else 'FAIL'}  {step.name}: {step.detail}", out)
 
     code, error = 0, ""
     failure: Exception | None = None
     with tempfile.TemporaryDirectory(prefix="check_migrations_") as tmp:
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'check.db'}"
+        database = f"{mask(url)} (from --url)" if args.url else THROWAWAY
+        emit(f"database: {database}", out)
         try:
             check_project(project)
             with inside(project, url):
@@ -254,12 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report = {
             "project": str(project),
+            "database": database,
             "url": mask(url) if args.url else DEFAULT_URL,
             "ok": code == 0,
             "steps": [asdict(s) for s in steps],
             "error": error or None,
         }
-        print(json.dumps(report, indent=2))
+        emit(json.dumps(report, indent=2))
     return code
 
 

@@ -44,7 +44,9 @@ def test_check_passes_on_assets(
 
     out = capsys.readouterr().out
     assert code == 0, out
-    assert [line.split(":")[0].removeprefix("ok    ") for line in out.splitlines()] == STEPS
+    first, *steps = out.splitlines()
+    assert first == f"database: {make_url(migration_url).render_as_string()} (from --url)"
+    assert [line.split(":")[0].removeprefix("ok    ") for line in steps] == STEPS
 
 
 def test_check_prints_one_json_document(
@@ -56,8 +58,9 @@ def test_check_prints_one_json_document(
     report = json.loads(captured.out)
     assert code == 0
     assert report["ok"] is True and report["error"] is None
+    assert report["database"] == f"{make_url(migration_url).render_as_string()} (from --url)"
     assert [step["name"] for step in report["steps"]] == STEPS
-    assert "ok    no drift" in captured.err
+    assert captured.err.startswith("database: ") and "ok    no drift" in captured.err
 
 
 def test_check_defaults_to_throwaway_sqlite_in_current_directory(
@@ -67,7 +70,9 @@ def test_check_defaults_to_throwaway_sqlite_in_current_directory(
 
     code = script.main([])
 
-    assert code == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[0] == "database: sqlite (a throwaway file)"
     assert sorted(p.name for p in project.iterdir()) == ["alembic.ini", "app", "migrations"]
 
 
@@ -237,6 +242,20 @@ def test_check_help_says_where_it_runs() -> None:
     assert result.returncode == 0
     assert "Usage:" in result.stdout and "Examples:" in result.stdout
     assert "alembic, sqlalchemy" in result.stdout
+    assert "To check PostgreSQL too" in result.stdout
+    assert "--url postgresql+asyncpg://postgres@127.0.0.1/migration_check" in result.stdout
+
+
+def test_check_names_database_with_masked_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql+asyncpg://app:hunter2@127.0.0.1:1/x"
+
+    code = script.main([str(tmp_path / "missing"), "--url", url])
+
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out == "database: postgresql+asyncpg://app:***@127.0.0.1:1/x (from --url)\n"
 
 
 BROKEN_DOWNGRADE = '''"""a revision whose downgrade drops a table that does not exist"""
@@ -286,5 +305,6 @@ def test_check_debug_shows_traceback(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     err = capsys.readouterr().err
     assert code == 2
-    assert "Traceback (most recent call last)" in err
+    assert "Traceback (most recent call last)" in err and "NoneType: None" not in err
+    assert "in check_project" in err
     assert err.count("error  project folder") == 1
