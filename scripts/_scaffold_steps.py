@@ -1,5 +1,6 @@
-"""The next steps scaffold.py prints: dependencies, app edits, pytest settings, merges."""
+"""The next steps scaffold.py prints: dependencies, .gitignore, app edits, pytest, examples."""
 
+import fnmatch
 import re
 import tomllib
 from pathlib import Path
@@ -7,7 +8,6 @@ from pathlib import Path
 from _scaffold_layout import Layout
 from _scaffold_rewrite import AppChanges
 
-DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 # the skill's own pyproject.toml holds the lowest versions the assets work with
 SKILL_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -37,16 +37,82 @@ def _spec(name: str, known: dict[str, str]) -> str:
     return f'"{requirement}"' if re.search(r"[\[<>=!~]", requirement) else requirement
 
 
-def dependency_step(db: str, pyproject: Path = SKILL_PYPROJECT) -> dict[str, str]:
+def dependency_step(pyproject: Path = SKILL_PYPROJECT) -> dict[str, str]:
+    """Both drivers at run time, whatever --db says: see the title."""
     known = _requirements(pyproject)
-    other = DRIVERS["postgresql" if db == "sqlite" else "sqlite"]
-    runtime = ["sqlalchemy[asyncio]", "alembic", "fastapi", DRIVERS[db]]
-    dev = ["pytest", "pytest-asyncio", "httpx", other]
+    runtime = ["sqlalchemy[asyncio]", "alembic", "fastapi", "asyncpg", "aiosqlite"]
+    dev = ["pytest", "pytest-asyncio", "httpx"]
     return {
-        "title": "Add the dependencies, at least the versions the layer was tested from (the "
-        f"copied tests run on SQLite and PostgreSQL, so {other} is a dev dependency):",
+        "title": "Add the dependencies, at least the versions the layer was tested with. Both "
+        "drivers are run-time dependencies: the app connects to SQLite "
+        "(sqlite+aiosqlite:///./app.db) when DATABASE_URL is not set, production is usually "
+        "PostgreSQL, and the copied tests run on both:",
         "code": "uv add " + " ".join(_spec(n, known) for n in runtime) + "\n"
         "uv add --dev " + " ".join(_spec(n, known) for n in dev),
+    }
+
+
+def ignored_names(root: Path, names: list[str]) -> set[str]:
+    """Which of names (files at the project's top) the project's own .gitignore ignores."""
+    try:
+        lines = (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    ignored: set[str] = set()
+    for line in (raw.strip() for raw in lines):
+        if not line or line.startswith("#") or line.endswith("/"):
+            continue
+        pattern = line.removeprefix("!").removeprefix("/").removeprefix("**/")
+        for name in names:
+            if fnmatch.fnmatchcase(name, pattern):
+                if line.startswith("!"):
+                    ignored.discard(name)
+                else:
+                    ignored.add(name)
+    return ignored
+
+
+def gitignore_step(root: Path) -> dict[str, str] | None:
+    """The lines .gitignore lacks; printed only: the user's .gitignore is never edited."""
+    wanted = ["app.db", ".env"]
+    missing = [name for name in wanted if name not in ignored_names(root, wanted)]
+    if not missing:
+        return None
+    verb = "add these lines to" if (root / ".gitignore").is_file() else "create"
+    return {
+        "title": f"Keep the SQLite file and your settings out of git: {verb} .gitignore (app.db "
+        "is the database the app creates when DATABASE_URL is not set; .env holds "
+        "DATABASE_URL, password included):",
+        "code": "\n".join(missing),
+    }
+
+
+def examples_step(layout: Layout) -> dict[str, str]:
+    """Which copied example files the user may delete, and what the layer itself needs."""
+    p = layout.package_dir.relative_to(layout.root).as_posix()
+    return {
+        "title": f"The examples are optional. The layer itself is {p}/db/, {p}/errors.py, "
+        f"{p}/api/deps.py, {p}/api/routes/health.py, migrations/env.py and tests/conftest.py. "
+        "Delete the examples you will not keep, and their names in the app lines above: "
+        f"User and Post in {p}/models.py, {p}/schemas.py, {p}/repository.py, {p}/security.py "
+        f"(password hashing for users), {p}/api/routes/users.py and posts.py, "
+        "tests/test_users.py and tests/test_posts.py. Cursor pages serve only the posts feed "
+        f"(GET /posts): CursorQuery in {p}/api/deps.py and encode_cursor/decode_cursor in "
+        f"{p}/pagination.py; keep {p}/pagination.py itself, as api/deps.py imports it and its "
+        "count_rows gives the users lists their totals.",
+        "code": "",
+    }
+
+
+def example_revision_step(revision: str) -> dict[str, str]:
+    """Before the first upgrade: the example revision matches the example models only."""
+    return {
+        "title": f"The example revision migrations/versions/{revision} creates the tables of "
+        "the example models as copied (users, posts). If you change or drop example models "
+        "(say keep users, drop posts), edit the models first, delete that revision, and "
+        "generate your own before the first upgrade (review it; then the next step applies it):",
+        "code": f"rm migrations/versions/{revision}\n"
+        'uv run alembic revision --autogenerate -m "create tables"',
     }
 
 
@@ -116,8 +182,8 @@ def pytest_step(layout: Layout) -> dict[str, str]:
 def migration_step(revision_copied: bool) -> dict[str, str]:
     if revision_copied:
         return {
-            "title": "Create the tables with the example revision (DATABASE_URL picks the "
-            "database; see .env.example):",
+            "title": "Create the tables with the example revision, or the one you generated "
+            "instead (DATABASE_URL picks the database; see .env.example):",
             "code": "uv run alembic upgrade head",
         }
     return {

@@ -10,7 +10,19 @@ tests (tests/), and .env.example with a DATABASE_URL. Needs only the Python stan
 It never changes a file you have: a file that exists with other content is kept byte for byte and
 the proposed content is written beside it as NAME.scaffold-new, to merge. Your app module is not
 edited either: the lines to add (routers, a lifespan that disposes the engine, the 503 handlers)
-are printed, with the dependency command and the pytest settings. A second run changes nothing.
+are printed, with the dependency command, the .gitignore lines (app.db, .env) your .gitignore
+lacks, and the pytest settings. A second run changes nothing.
+
+The dependency command names both drivers, asyncpg and aiosqlite, whatever --db is: the app
+connects to sqlite+aiosqlite:///./app.db when DATABASE_URL is not set, production is usually
+PostgreSQL, and the copied tests run on both. --db only picks the URL in .env.example.
+
+The examples (users and posts: models, schemas, repository, security.py, routes, tests) are
+optional; --no-examples leaves them out. Only the posts feed pages by cursor (CursorQuery in
+api/deps.py, the cursor functions in pagination.py). The example revision in
+migrations/versions/ creates the example models' tables as copied: if you change or drop an
+example model (say keep users, drop posts), edit the models first, delete that revision, then
+run `alembic revision --autogenerate` before the first `alembic upgrade head`.
 
 --json prints one document: package, package_dir, app, db, dry_run, created, unchanged,
 conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}],
@@ -42,6 +54,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _scaffold_steps as _steps  # noqa: E402
+from _cli import emit  # noqa: E402
 from _scaffold_layout import Layout, LayoutError, detect  # noqa: E402
 from _scaffold_plan import ASSETS, ENV_URLS, EXAMPLES, Plan, make_plan  # noqa: E402
 from _scaffold_rewrite import AppChanges, Target, app_changes  # noqa: E402
@@ -117,17 +130,23 @@ def human(doc: dict[str, Any]) -> str:
 
 
 def build_steps(
-    layout: Layout, target: Target, plan: Plan, db: str, no_examples: bool
+    layout: Layout, target: Target, plan: Plan, no_examples: bool
 ) -> tuple[list[dict[str, str]], AppChanges]:
     main_source = (ASSETS / "app" / "main.py").read_text(encoding="utf-8")
     dropped = {Path(r).stem for r in EXAMPLES} if no_examples else set()
     user_source = layout.app.path.read_text(encoding="utf-8")
     has_lifespan = layout.app.lifespan is not None
     changes = app_changes(main_source, user_source, target, has_lifespan, dropped)
-    steps = [_steps.dependency_step(db), *_steps.app_steps(layout, changes)]
-    steps.append(_steps.pytest_step(layout))
+    ignore = _steps.gitignore_step(layout.root)
+    steps = [_steps.dependency_step(), *([ignore] if ignore else [])]
+    steps += [*_steps.app_steps(layout, changes), _steps.pytest_step(layout)]
     merge = _steps.conflict_step(plan.conflicts, layout.root)
     steps += [merge] if merge else []
+    if not no_examples:
+        steps.append(_steps.examples_step(layout))
+    if plan.revision_copied:
+        revisions = sorted(ASSETS.glob("migrations/versions/*.py"))
+        steps += [_steps.example_revision_step(path.name) for path in revisions[:1]]
     return steps + [_steps.migration_step(plan.revision_copied), _steps.test_step()], changes
 
 
@@ -151,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         "--db",
         choices=sorted(ENV_URLS),
         default="sqlite",
-        help="the backend for .env.example and the driver (default: sqlite)",
+        help="the DATABASE_URL written to .env.example; the dependency command lists both "
+        "drivers either way (default: sqlite)",
     )
     parser.add_argument(
         "--no-examples",
@@ -178,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         layout = detect(root, args.package)
         target = Target(layout.package, layout.app.module, layout.app.variable)
         plan = make_plan(layout, target, args.db, args.no_examples)
-        steps, changes = build_steps(layout, target, plan, args.db, args.no_examples)
+        steps, changes = build_steps(layout, target, plan, args.no_examples)
         if not args.dry_run:
             write_all(plan.create)
     except LayoutError as exc:
@@ -191,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"{type(exc).__name__}: {exc} (rerun with --debug for details)", 1, args.json)
     code = 1 if any(state == "blocked" for _, _, state in plan.conflicts) else 0
     doc = report(layout, plan, args.db, steps, changes, args.dry_run) | {"exit_code": code}
-    print(json.dumps(doc, indent=2) if args.json else human(doc))
+    emit(json.dumps(doc, indent=2) if args.json else human(doc))
     return code
 
 
@@ -199,7 +219,7 @@ def fail(message: str, code: int, as_json: bool) -> int:
     """One line on stderr; with --json also the one document on stdout."""
     print(f"error: {message}", file=sys.stderr)
     if as_json:
-        print(json.dumps({"error": message, "exit_code": code}, indent=2))
+        emit(json.dumps({"error": message, "exit_code": code}, indent=2))
     return code
 
 

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from scripts import scaffold
 from tests.scripts import scaffold_projects as projects
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+SCAFFOLD = ASSETS.parent / "scripts" / "scaffold.py"
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -66,12 +68,105 @@ def test_scaffold_prints_app_lines_for_user_variable(
     assert "application.include_router(users.router)" in out
     assert "add `lifespan=lifespan` to the FastAPI(...) call on line 5" in out
     assert "await engine.dispose()" in out
+    assert 'pythonpath = ["src"]' in out and 'asyncio_mode = "auto"' in out
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_scaffold_lists_both_drivers_as_runtime_dependencies(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.app_layout(tmp_path)
+    assert scaffold.main([str(project), "--db", db, "--dry-run"]) == 0
+    out = capsys.readouterr().out
     # the lower bounds come from the skill's own pyproject.toml
     v = r">=[0-9.]+"
-    runtime = rf'uv add "sqlalchemy\[asyncio\]{v}" "alembic{v}" "fastapi{v}" "asyncpg{v}"\n'
-    dev = rf'uv add --dev "pytest{v}" "pytest-asyncio{v}" "httpx{v}" "aiosqlite{v}"\n'
-    assert re.search(runtime, out) and re.search(dev, out), out
-    assert 'pythonpath = ["src"]' in out and 'asyncio_mode = "auto"' in out
+    runtime = (
+        rf'\n    uv add "sqlalchemy\[asyncio\]{v}" "alembic{v}" "fastapi{v}" "asyncpg{v}" '
+        rf'"aiosqlite{v}"\n    uv add --dev "pytest{v}" "pytest-asyncio{v}" "httpx{v}"\n'
+    )
+    assert re.search(runtime, out), out
+    assert "the app connects to SQLite (sqlite+aiosqlite:///./app.db) when DATABASE_URL" in out
+
+
+def test_scaffold_help_says_db_picks_only_env_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        scaffold.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exit_info.value.code == 0
+    assert "--db only picks the URL in .env.example" in out
+    assert "the DATABASE_URL written to .env.example; the dependency command lists both" in out
+    assert "delete that revision, then run `alembic revision --autogenerate` before" in out
+
+
+@pytest.mark.parametrize(
+    ("gitignore", "step"),
+    [
+        (None, ("create .gitignore (app.db is", "app.db\n.env")),
+        ("*.db\n", ("add these lines to .gitignore", ".env")),
+        ("/.env\n*.db\n!app.db\n", ("add these lines to .gitignore", "app.db")),
+        ("# local\napp.db\n.env*\n", None),
+    ],
+    ids=["no-gitignore", "db-ignored", "app-db-unignored", "both-ignored"],
+)
+def test_scaffold_prints_gitignore_lines_it_lacks(
+    gitignore: str | None,
+    step: tuple[str, str] | None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = projects.app_layout(tmp_path)
+    if gitignore is not None:
+        (project / ".gitignore").write_text(gitignore)
+    code, doc = run_json(capsys, str(project))
+    assert code == 0
+    found = [s for s in doc["next_steps"] if ".gitignore" in s["title"]]
+    if step is None:
+        assert found == []
+    else:
+        assert [(step[0] in s["title"], s["code"]) for s in found] == [(True, step[1])]
+    # printed only: the user's .gitignore is never written
+    after = (project / ".gitignore").read_text() if (project / ".gitignore").exists() else None
+    assert after == gitignore
+
+
+def test_scaffold_closed_stdout_pipe_prints_no_traceback(tmp_path: Path) -> None:
+    project = projects.app_layout(tmp_path)
+    # the reader end is closed before the script starts, as when `| head` has already left
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(SCAFFOLD), str(project), "--dry-run"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_scaffold_examples_step_names_optional_files_and_revision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.app_layout(tmp_path)
+    assert scaffold.main([str(project)]) == 0
+    out = capsys.readouterr().out
+    revision = next((ASSETS / "migrations" / "versions").glob("*.py")).name
+    assert (project / "migrations" / "versions" / revision).is_file()
+    assert (
+        f"The example revision migrations/versions/{revision} creates the tables of the example "
+        "models as copied (users, posts). If you change or drop example models (say keep users, "
+        "drop posts), edit the models first, delete that revision, and generate your own "
+        "before the first upgrade"
+    ) in out
+    assert f"    rm migrations/versions/{revision}\n" in out
+    assert out.index("alembic revision --autogenerate") < out.index("uv run alembic upgrade head")
+    assert "Cursor pages serve only the posts feed (GET /posts): CursorQuery in " in out
+    assert "The examples are optional. The layer itself is app/db/, app/errors.py" in out
 
 
 def test_scaffold_second_run_changes_nothing(
@@ -249,6 +344,8 @@ def test_scaffold_pyproject_named_package_no_examples(
         and "include_router(health.router)" in changes["after_app"]
     )
     assert any("alembic revision --autogenerate" in s["code"] for s in doc["next_steps"])
+    titles = " ".join(s["title"] for s in doc["next_steps"])
+    assert "The examples are optional" not in titles and "example revision" not in titles
 
 
 def test_scaffold_existing_lifespan_gets_merge_lines(
@@ -275,6 +372,8 @@ def test_scaffold_existing_revisions_skip_example_revision(
     assert code == 0
     assert not [p for p in doc["created"] if p.startswith("migrations/versions/")]
     assert [p.name for p in (project / "migrations" / "versions").iterdir()] == ["0001_mine.py"]
+    titles = " ".join(s["title"] for s in doc["next_steps"])
+    assert "The example revision" not in titles and "The examples are optional" in titles
 
 
 def test_scaffold_path_blocked_by_file_writes_nothing(

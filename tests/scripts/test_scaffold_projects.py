@@ -141,7 +141,10 @@ def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
     assert list(elsewhere.iterdir()) == []
     # a skill folder without pyproject.toml: the same command, without version bounds
     install = next(s["code"] for s in doc["next_steps"] if s["code"].startswith("uv add"))
-    assert install.splitlines()[0] == 'uv add "sqlalchemy[asyncio]" alembic fastapi aiosqlite'
+    assert install.splitlines() == [
+        'uv add "sqlalchemy[asyncio]" alembic fastapi asyncpg aiosqlite',
+        "uv add --dev pytest pytest-asyncio httpx",
+    ]
 
     help_text = run([sys.executable, "-S", script, "--help"], elsewhere, _env()).stdout
     assert "Usage:" in help_text and "Examples:" in help_text and "--no-examples" in help_text
