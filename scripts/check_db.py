@@ -168,8 +168,8 @@ def run_checks(options: Options) -> list[Check]:
         url_check = replace(
             url_check,
             message=f"{url_check.message}; for another database set DATABASE_URL, or add a "
-            f"DATABASE_URL=... line to {options.project / '.env'} (the app reads .env from "
-            "the folder it is started in, and a relative SQLite path too)",
+            f"DATABASE_URL=... line to {options.project / '.env'} (the app reads .env, and "
+            "resolves a relative SQLite path, from the folder it is started in)",
         )
     checks.append(url_check)
     if url is None:

@@ -523,8 +523,8 @@ def test_fall_back_to_app_default_url_without_any_setting(
     assert line(output, "url") == (
         "OK   url: sqlite+aiosqlite:///./app.db (app default: DATABASE_URL is not set); for "
         "another database set DATABASE_URL, or add a DATABASE_URL=... line to "
-        f"{tmp_path.resolve()}/.env (the app reads .env from the folder it is started in, and "
-        "a relative SQLite path too)"
+        f"{tmp_path.resolve()}/.env (the app reads .env, and resolves a relative SQLite path, "
+        "from the folder it is started in)"
     )
     assert f"OK   sqlite-path: {tmp_path.resolve()}/app.db does not exist yet" in output
     assert not (tmp_path / "app.db").exists()
