@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db.config import DatabaseSettings
@@ -22,16 +23,31 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         engine = create_async_engine(url, echo=settings.echo)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=settings.echo,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
-        pool_pre_ping=settings.pool_pre_ping,
         connect_args=PGBOUNCER_CONNECT_ARGS if settings.pgbouncer else {},
     )
+    if settings.pool_pre_ping:
+        _ping_on_checkout(engine)
+    return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    # what pool_pre_ping=True does, in one round trip: SQLAlchemy's asyncpg ping takes three
+    # (BEGIN, the ping, ROLLBACK), and a simple-protocol SELECT 1 needs no prepared statement,
+    # so it is safe behind PgBouncer too
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
+        except Exception as exc:  # whatever the failure, this connection cannot serve
+            # the pool discards the connection and checks out a fresh one (up to 3 tries)
+            raise DisconnectionError("pooled connection failed its ping") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
