@@ -30,40 +30,41 @@ while `bench.loadgen` drove it, with cProfile on the in-process request loop (th
 anatomy case), and with asyncpg's `Connection.add_query_logger` to list what reaches the
 server. What each request sends to PostgreSQL:
 
-| asset app (pool_pre_ping on) | raw asyncpg app |
+| asset app | raw asyncpg app |
 |---|---|
-| `BEGIN;` `;` `ROLLBACK;` (pre-ping) | |
+| `SELECT 1` (the engine's checkout ping) | |
 | `BEGIN ISOLATION LEVEL READ COMMITTED;` | |
 | the SELECT (prepared once per connection, then cached) | the SELECT (prepared, cached) |
 | `COMMIT;` | asyncpg's reset on release (one query: `pg_advisory_unlock_all()`, `CLOSE ALL`, \
 `UNLISTEN *`, `RESET ALL`) |
 
-That is six round trips against two. SQLAlchemy's asyncpg dialect wraps its pre-ping in
+Four round trips against two. On this machine a round trip over loopback costs the server
+process real CPU (cProfile puts most of a request's wall time in `socket.send`: the kernel
+wakes the PostgreSQL backend inside the call), so the CPU ratio follows the round-trip count.
+The first profile found six: SQLAlchemy's own `pool_pre_ping` wraps its asyncpg ping in
 `BEGIN`/`ROLLBACK` so that it also works behind PgBouncer in transaction mode
-(sqlalchemy#10226), so pre-ping is three round trips, not one. Each round trip costs CPU in
-the server process (a `send` system call, an event-loop wake-up, a greenlet switch): the two
-`engine checkout` rows of the request anatomy price the three pre-ping round trips, and the
-four extra round trips together come to roughly a third of the CPU gap to the raw app. The
-rest is SQLAlchemy's asyncio layer itself: Core in `engine.begin()` costs most of what the
-ORM request costs, so the ORM adds little on top of Core; the greenlet bridge, the connection
-and transaction bookkeeping and the result machinery account for the remainder.
+(sqlalchemy#10226), three round trips per checkout. The asset engine now does the same check
+with one simple-protocol `SELECT 1` in a `checkout` event (no prepared statement, so safe
+behind PgBouncer too), raising `DisconnectionError` so the pool replaces a dead connection;
+the dead-connection tests in `tests/reliability/` pass unchanged. The two `engine checkout`
+rows of the request anatomy price both pings. The rest of the gap is SQLAlchemy's asyncio
+layer: Core in `engine.begin()` costs most of what the ORM request costs, so the ORM adds
+little on top of Core; the greenlet bridge, the connection and transaction bookkeeping and
+the result machinery account for the remainder.
 
 What was measured and what it means for the assets:
 
-- **pool_pre_ping**: its cost is the difference between the `asset app` and `asset app,
-  pool_pre_ping off` rows (HTTP and request anatomy) and the two `engine checkout` rows.
-  Kept: it turns a connection that the server, a proxy or a failover closed while it sat in
-  the pool into a silent reconnect, where without it the next request on it fails.
+- **The checkout ping**: kept, at one round trip. It turns a connection that the server, a
+  proxy or a failover closed while it sat in the pool into a silent reconnect, where without
+  it the next request on it fails (503 in the asset app).
 - **BEGIN/COMMIT per request**: kept. The commit-before-response session
   (`Depends(get_session, scope="function")`) is what turns a failed commit into an error
   response instead of a 201 for a row that never landed. A read that executed a query needs
-  a COMMIT or a ROLLBACK either way (one round trip each); only a request that executed
-  nothing could skip it, and a GET always queries.
+  a COMMIT or a ROLLBACK either way (one round trip each).
 - **A read session on an AUTOCOMMIT engine** (`bench/readapp.py`, HTTP and anatomy rows):
-  no BEGIN or COMMIT, and a one-round-trip ping. Not adopted: statements in one request no
-  longer share a snapshot (a list endpoint's page and count can disagree), nothing written
-  through it is transactional, and routes would need a second dependency; its measured gain
-  is in the rows above.
+  no BEGIN or COMMIT. Not adopted: over HTTP it measured within the noise of the asset app
+  once the ping was one round trip, nothing written through it is transactional, and routes
+  would need a second dependency.
 - **session.get vs select() + scalar, ORM vs Core inside the session**: no difference beyond
   the noise in-process, so the repository keeps `session.get`.
 - **SQLAlchemy's compiled cache and the asyncpg adapter's prepared statement cache**: on by
@@ -73,10 +74,9 @@ What was measured and what it means for the assets:
 - **response_model from the ORM object** (`UserPublic` with `from_attributes`): about 4 µs
   per request in-process, a rounding error next to the database layer.
 
-Verdict: nothing in `engine.py`, `session.py` or `repository.py` moves the HTTP figures
-measurably without giving up pre-ping or the transaction per request, so the assets are
-unchanged. The GET target is not met; the remaining gap is inherent to SQLAlchemy's asyncio
-layer plus the round trips that reliability pays for, both measured above.
+Verdict: the ping change is the one fix that was ours; what remains is the transaction that
+reliability pays for (two round trips) and SQLAlchemy's asyncio layer, both measured above.
+Where the GET target is still not met, that is the reason.
 
 **Other targets.** `add_all` + flush is far less slow than the folklore says: SQLAlchemy 2
 batches the INSERTs of a flush (insertmanyvalues), so on PostgreSQL it sits within a small
