@@ -26,6 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cli import emit  # noqa: E402
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -37,8 +40,8 @@ def free_port() -> int:
 
 
 def show(method: str, path: str, status: int, body: Any) -> None:
-    print(f"{method} {path} -> {status}")
-    print(json.dumps(body, indent=2))
+    emit(f"{method} {path} -> {status}")
+    emit(json.dumps(body, indent=2))
 
 
 async def run_demo(url: str, drop_after: bool = False) -> int:
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         status = asyncio.run(run_demo(f"sqlite+aiosqlite:///{database}"))
-        print(f"database file kept: {database}")
+        emit(f"database file kept: {database}")
         return status
     with tempfile.TemporaryDirectory(prefix="database-demo-") as folder:
         return asyncio.run(run_demo(f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"))

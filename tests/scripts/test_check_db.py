@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tests.scripts.check_db_cluster import ClusterUnavailable, free_port, scram_cluster
+from tests.scripts.pipes import run_with_closed_stdout
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK_DB = ROOT / "scripts" / "check_db.py"
@@ -807,18 +808,8 @@ def test_match_pool_defaults_to_asset_settings() -> None:
 
 def test_closed_stdout_pipe_prints_no_traceback(tmp_path: Path) -> None:
     # the reader end is closed before the script starts, as when `| head` has already left
-    reader, writer = os.pipe()
-    os.close(reader)
-    try:
-        result = subprocess.run(
-            [sys.executable, str(CHECK_DB), "--url", "postgres://app@127.0.0.1:1/app"],
-            cwd=tmp_path,
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        os.close(writer)
+    result = run_with_closed_stdout(
+        [sys.executable, str(CHECK_DB), "--url", "postgres://app@127.0.0.1:1/app"], cwd=tmp_path
+    )
     assert result.returncode == 1
     assert result.stderr == ""

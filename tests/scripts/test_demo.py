@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.scripts.pipes import run_with_closed_stdout
+
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
 
 
@@ -84,3 +86,9 @@ def test_demo_refuses_bad_database_path(
     assert err.count("\n") == 1 and err.startswith("error: ")
     if case == "exists":
         assert target.read_bytes() == b"user data"
+
+
+@pytest.mark.sqlite
+def test_demo_with_closed_stdout_prints_no_traceback(tmp_path: Path) -> None:
+    result = run_with_closed_stdout([sys.executable, str(DEMO)], cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")

@@ -14,6 +14,7 @@ import pytest
 
 from scripts import scaffold
 from tests.scripts import scaffold_projects as projects
+from tests.scripts.pipes import run_with_closed_stdout
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SCAFFOLD = ASSETS.parent / "scripts" / "scaffold.py"
@@ -134,18 +135,7 @@ def test_scaffold_prints_gitignore_lines_it_lacks(
 def test_scaffold_closed_stdout_pipe_prints_no_traceback(tmp_path: Path) -> None:
     project = projects.app_layout(tmp_path)
     # the reader end is closed before the script starts, as when `| head` has already left
-    reader, writer = os.pipe()
-    os.close(reader)
-    try:
-        result = subprocess.run(
-            [sys.executable, str(SCAFFOLD), str(project), "--dry-run"],
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        os.close(writer)
+    result = run_with_closed_stdout([sys.executable, str(SCAFFOLD), str(project), "--dry-run"])
     assert (result.returncode, result.stderr) == (0, "")
 
 
