@@ -8,27 +8,21 @@ import asyncio
 import os
 import pathlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.databases import (
+    BACKENDS,
+    DEFAULT_SERVER_URL,
+    create_database,
+    drop_database,
+    run_sql,
+)
+
 pytest_plugins = ["assets.tests.conftest"]
-
-DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _run(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_dsn(url), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     name = f"skill_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_run(DEFAULT_SERVER_URL, f'CREATE DATABASE "{name}"'))
+        asyncio.run(run_sql(DEFAULT_SERVER_URL, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return  # the engine fixture reports the unreachable server (skip, or fail in CI)
     url = make_url(DEFAULT_SERVER_URL).set(database=name).render_as_string(hide_password=False)
@@ -49,35 +43,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     name = config.stash.get(_created, None)
     if name:
         os.environ.pop("TEST_POSTGRES_URL", None)
-        asyncio.run(_run(DEFAULT_SERVER_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run_sql(DEFAULT_SERVER_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 _created = pytest.StashKey[str]()
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-    ]
-)
-def empty_database_url(
-    request: pytest.FixtureRequest, tmp_path: pathlib.Path, postgresql_url: str
-) -> Iterator[str]:
-    """The URL of a new, empty database of the test's own, on each backend."""
+@pytest.fixture(params=BACKENDS)
+async def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: pathlib.Path
+) -> AsyncIterator[str]:
+    """The URL of a new, empty database of the test's own: a SQLite file, or a PostgreSQL
+    database created for the test and dropped after it."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"skill_empty_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_run(postgresql_url, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        reason = f"postgresql: cannot create a database: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    yield make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_run(postgresql_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    url = await create_database()
+    yield url
+    await drop_database(url)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

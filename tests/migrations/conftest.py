@@ -1,5 +1,6 @@
-"""Fixtures for the migration tests: a copy of the asset project and an empty database per test."""
+"""Fixtures for the migration tests: a copy of the asset project (the empty database per test
+is tests/conftest.py's empty_database_url)."""
 
-from tests.migrations.support import migration_url, project
+from tests.migrations.support import project
 
-__all__ = ["migration_url", "project"]
+__all__ = ["project"]

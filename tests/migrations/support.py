@@ -6,73 +6,24 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic.config import Config
 from sqlalchemy import inspect, pool
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+# the database helpers, re-exported for the migration tests
+from tests.databases import BACKENDS as BACKENDS
+from tests.databases import create_database as create_database
+from tests.databases import drop_database as drop_database
+from tests.databases import dsn as dsn
+from tests.databases import run_sql as run_sql
+from tests.databases import server_url as server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
 CHECK_MIGRATIONS = ROOT / "scripts" / "check_migrations.py"
-DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
-]
-
-
-def server_url() -> str:
-    return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_SERVER_URL
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def run_sql(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(dsn(url), timeout=5)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def create_database(owner: str | None = None) -> str:
-    """Create an empty database on the test server; return its URL. Skips (or fails in CI)."""
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    owned = f' OWNER "{owner}"' if owner else ""
-    try:
-        await run_sql(server_url(), f'CREATE DATABASE "{name}"{owned}')
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        reason = f"postgresql: cannot create a database on the test server: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return make_url(server_url()).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(url: str) -> None:
-    name = make_url(url).database
-    await run_sql(server_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=BACKENDS)
-async def migration_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the test's own: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    url = await create_database()
-    yield url
-    await drop_database(url)
 
 
 @pytest.fixture

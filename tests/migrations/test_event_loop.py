@@ -14,8 +14,8 @@ from app.db.engine import create_engine
 from tests.migrations.support import alembic_config, table_names
 
 
-async def test_upgrade_inside_running_event_loop(project: Path, migration_url: str) -> None:
-    engine = create_async_engine(migration_url, poolclass=pool.NullPool)
+async def test_upgrade_inside_running_event_loop(project: Path, empty_database_url: str) -> None:
+    engine = create_async_engine(empty_database_url, poolclass=pool.NullPool)
 
     def upgrade(connection: Connection) -> None:
         config = alembic_config(project)
@@ -27,28 +27,28 @@ async def test_upgrade_inside_running_event_loop(project: Path, migration_url: s
         await conn.run_sync(upgrade)
     await engine.dispose()
 
-    assert await table_names(migration_url) == {"users", "posts", "alembic_version"}
+    assert await table_names(empty_database_url) == {"users", "posts", "alembic_version"}
 
 
 @pytest.mark.filterwarnings("ignore:coroutine 'run_async_migrations' was never awaited")
 async def test_upgrade_without_connection_fails_inside_running_event_loop(
-    project: Path, migration_url: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", migration_url)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
 
     with pytest.raises(RuntimeError, match=r"asyncio.run\(\) cannot be called from a running"):
         command.upgrade(alembic_config(project), "head")
 
     gc.collect()
-    assert await table_names(migration_url) == set()
+    assert await table_names(empty_database_url) == set()
 
 
 async def test_upgrade_through_app_engine_refuses_sqlite_foreign_keys(
-    project: Path, migration_url: str
+    project: Path, empty_database_url: str
 ) -> None:
     # the app's SQLite engine turns foreign keys on: a batch-mode table copy would then
     # delete the rows that reference the table, so env.py refuses the connection
-    engine = create_engine(DatabaseSettings(url=migration_url))
+    engine = create_engine(DatabaseSettings(url=empty_database_url))
 
     def upgrade(connection: Connection) -> None:
         config = alembic_config(project)
@@ -68,4 +68,4 @@ async def test_upgrade_through_app_engine_refuses_sqlite_foreign_keys(
         await engine.dispose()
 
     expected = set() if engine.dialect.name == "sqlite" else {"users", "posts", "alembic_version"}
-    assert await table_names(migration_url) == expected
+    assert await table_names(empty_database_url) == expected

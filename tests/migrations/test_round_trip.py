@@ -12,23 +12,23 @@ APP_TABLES = {"users", "posts", "alembic_version"}
 
 
 def test_upgrade_downgrade_upgrade_round_trip(
-    project: Path, migration_url: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", migration_url)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
     config = alembic_config(project)
 
     command.upgrade(config, "head")
-    assert tables(migration_url) == APP_TABLES
+    assert tables(empty_database_url) == APP_TABLES
     command.downgrade(config, "base")
-    assert tables(migration_url) == {"alembic_version"}
+    assert tables(empty_database_url) == {"alembic_version"}
     command.upgrade(config, "head")
-    assert tables(migration_url) == APP_TABLES
+    assert tables(empty_database_url) == APP_TABLES
 
 
 def test_check_finds_no_drift_after_upgrade(
-    project: Path, migration_url: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", migration_url)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
     config = alembic_config(project)
     command.upgrade(config, "head")
 
@@ -58,8 +58,8 @@ def test_upgrade_sql_prints_create_table_offline(project: Path, backend: str) ->
         assert "BEGIN;" in result.stdout and "COMMIT;" in result.stdout
 
 
-def test_upgrade_leaves_password_out_of_output(project: Path, migration_url: str) -> None:
-    url = make_url(migration_url)
+def test_upgrade_leaves_password_out_of_output(project: Path, empty_database_url: str) -> None:
+    url = make_url(empty_database_url)
     if url.get_backend_name() == "sqlite":
         pytest.skip("sqlite: a file URL has no password")
     with_password = url.set(password="never-shown").render_as_string(hide_password=False)

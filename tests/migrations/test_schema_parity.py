@@ -38,10 +38,10 @@ def snapshot(connection: Connection) -> dict[str, Any]:
 
 
 async def test_migrations_and_create_all_build_same_schema(
-    migration_url: str, monkeypatch: pytest.MonkeyPatch
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the app's engine, as the engine fixture builds it
-    engine = create_engine(DatabaseSettings(url=migration_url))
+    engine = create_engine(DatabaseSettings(url=empty_database_url))
     schemas = {}
     try:
         for way in ("migrations", "create_all"):

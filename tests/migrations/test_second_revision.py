@@ -83,30 +83,32 @@ async def migrate(project: Path, direction: str, revision: str) -> None:
 
 
 async def test_second_revision_round_trips_with_rows_kept(
-    project: Path, migration_url: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_second_revision(project)
-    monkeypatch.setenv("DATABASE_URL", migration_url)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
     await migrate(project, "upgrade", FIRST)
-    await run(migration_url, f"INSERT INTO users {USER_ROW}")
-    await run(migration_url, f"INSERT INTO posts {POST_ROW}")
+    await run(empty_database_url, f"INSERT INTO users {USER_ROW}")
+    await run(empty_database_url, f"INSERT INTO posts {POST_ROW}")
 
     await migrate(project, "upgrade", "head")
-    assert await unique_constraints(migration_url) == {"uq_users_name", "uq_users_email"}
-    await run(migration_url, f"UPDATE users SET name = '{'n' * 200}' WHERE id = 1")
+    assert await unique_constraints(empty_database_url) == {"uq_users_name", "uq_users_email"}
+    await run(empty_database_url, f"UPDATE users SET name = '{'n' * 200}' WHERE id = 1")
 
-    await run(migration_url, "UPDATE users SET name = 'Ann' WHERE id = 1")
+    await run(empty_database_url, "UPDATE users SET name = 'Ann' WHERE id = 1")
     await migrate(project, "downgrade", FIRST)
-    assert await unique_constraints(migration_url) == {"uq_users_email"}
+    assert await unique_constraints(empty_database_url) == {"uq_users_email"}
     # batch mode copied users into a new table: the post that references it is still there
     joined = "SELECT p.id, u.name FROM posts p JOIN users u ON u.id = p.author_id"
-    assert await run(migration_url, joined) == [(1, "Ann")]
+    assert await run(empty_database_url, joined) == [(1, "Ann")]
 
 
-def test_check_migrations_passes_with_second_revision(project: Path, migration_url: str) -> None:
+def test_check_migrations_passes_with_second_revision(
+    project: Path, empty_database_url: str
+) -> None:
     add_second_revision(project)
 
-    result = check_migrations(project, migration_url)
+    result = check_migrations(project, empty_database_url)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok    no drift" in result.stdout

@@ -14,13 +14,13 @@ from sqlalchemy.engine import make_url
 from tests.migrations.support import (
     CHECK_MIGRATIONS,
     check_migrations,
-    migration_url,
     project,
     run_sql,
     table_names,
 )
 
-__all__ = ["migration_url", "project"]
+# the project fixture comes from tests/migrations; empty_database_url from tests/conftest.py
+__all__ = ["project"]
 
 spec = importlib.util.spec_from_file_location("check_migrations", CHECK_MIGRATIONS)
 assert spec and spec.loader
@@ -38,27 +38,27 @@ def error_line(err: str) -> str:
 
 
 def test_check_passes_on_assets(
-    project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = script.main([str(project), "--url", migration_url])
+    code = script.main([str(project), "--url", empty_database_url])
 
     out = capsys.readouterr().out
     assert code == 0, out
     first, *steps = out.splitlines()
-    assert first == f"database: {make_url(migration_url).render_as_string()} (from --url)"
+    assert first == f"database: {make_url(empty_database_url).render_as_string()} (from --url)"
     assert [line.split(":")[0].removeprefix("ok    ") for line in steps] == STEPS
 
 
 def test_check_prints_one_json_document(
-    project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = script.main([str(project), "--url", migration_url, "--json"])
+    code = script.main([str(project), "--url", empty_database_url, "--json"])
 
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == 0
     assert report["ok"] is True and report["error"] is None
-    assert report["database"] == f"{make_url(migration_url).render_as_string()} (from --url)"
+    assert report["database"] == f"{make_url(empty_database_url).render_as_string()} (from --url)"
     assert [step["name"] for step in report["steps"]] == STEPS
     assert captured.err.startswith("database: ") and "ok    no drift" in captured.err
 
@@ -105,10 +105,10 @@ def drift_models(project: Path) -> None:
     models.write_text(source + NEW_TABLE)
 
 
-def test_check_names_each_model_change(project: Path, migration_url: str) -> None:
+def test_check_names_each_model_change(project: Path, empty_database_url: str) -> None:
     drift_models(project)
 
-    result = check_migrations(project, migration_url)
+    result = check_migrations(project, empty_database_url)
 
     assert result.returncode == 1, result.stdout + result.stderr
     failure = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
@@ -198,24 +198,24 @@ def test_check_fails_on_two_heads(project: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_check_refuses_database_with_tables(
-    project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert script.main([str(project), "--url", migration_url]) == 0
-    assert asyncio.run(table_names(migration_url)) == set()
+    assert script.main([str(project), "--url", empty_database_url]) == 0
+    assert asyncio.run(table_names(empty_database_url)) == set()
     # a database with a table of its own is refused before any migration runs
-    if make_url(migration_url).get_backend_name() == "sqlite":
+    if make_url(empty_database_url).get_backend_name() == "sqlite":
         import sqlite3
 
-        sqlite3.connect(make_url(migration_url).database).execute("CREATE TABLE keep (id int)")
+        sqlite3.connect(make_url(empty_database_url).database).execute("CREATE TABLE keep (id int)")
     else:
-        asyncio.run(run_sql(migration_url, "CREATE TABLE keep (id int)"))
+        asyncio.run(run_sql(empty_database_url, "CREATE TABLE keep (id int)"))
     capsys.readouterr()
 
-    code = script.main([str(project), "--url", migration_url])
+    code = script.main([str(project), "--url", empty_database_url])
 
     assert code == 2
     assert "already has tables (keep)" in error_line(capsys.readouterr().err)
-    assert asyncio.run(table_names(migration_url)) == {"keep"}
+    assert asyncio.run(table_names(empty_database_url)) == {"keep"}
 
 
 def test_check_explains_missing_alembic(tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def downgrade() -> None:
 
 
 def test_check_names_revision_whose_downgrade_fails(
-    project: Path, migration_url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     versions = project / "migrations" / "versions"
     first = next(versions.glob("*.py")).read_text().split('revision: str = "')[1][:12]
@@ -286,7 +286,7 @@ def test_check_names_revision_whose_downgrade_fails(
         BROKEN_DOWNGRADE.format(first=first)
     )
 
-    code = script.main([str(project), "--url", migration_url])
+    code = script.main([str(project), "--url", empty_database_url])
 
     out = capsys.readouterr().out
     assert code == 1
@@ -297,7 +297,7 @@ def test_check_names_revision_whose_downgrade_fails(
     assert "no_such_table" in failure
     assert "ok    no drift" in out
     # the tables the failed run created are gone: the check can run again on this database
-    assert asyncio.run(table_names(migration_url)) == set()
+    assert asyncio.run(table_names(empty_database_url)) == set()
 
 
 def test_check_debug_shows_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,20 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.scripts import scaffold_projects as projects
 
 REPO = Path(__file__).resolve().parents[2]
 SCAFFOLD = REPO / "scripts" / "scaffold.py"
-DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 # layout: (project builder, scaffold flags)
 LAYOUTS: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
@@ -36,39 +32,6 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
     return result
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
-    ]
-)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of the project's own: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'project.db'}"
-        return
-    server = make_url(os.environ.get("TEST_POSTGRES_URL") or DEFAULT_SERVER_URL)
-    server = server.set(database="postgres")
-    name = f"scaffold_{uuid.uuid4().hex[:12]}"
-    try:
-        conn = await asyncpg.connect(_dsn(server.render_as_string(False)), timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        reason = f"postgresql: cannot reach {server.render_as_string(True)}: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        yield server.set(database=name).render_as_string(hide_password=False)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def scaffold(project: Path, flags: list[str]) -> dict[str, Any]:
     result = run([sys.executable, str(SCAFFOLD), str(project), *flags, "--json"], project, _env())
     doc: dict[str, Any] = json.loads(result.stdout)
@@ -82,7 +45,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_scaffold_project_passes_its_own_tests(
-    layout: str, database_url: str, tmp_path: Path
+    layout: str, empty_database_url: str, tmp_path: Path
 ) -> None:
     build, flags = LAYOUTS[layout]
     project = build(tmp_path / "project")
@@ -98,8 +61,8 @@ def test_scaffold_project_passes_its_own_tests(
             handle.write(projects.ITEM_MODEL)
         (project / "tests" / "test_items_db.py").write_text(projects.ITEM_TEST)
 
-    env = _env(DATABASE_URL=database_url, TEST_POSTGRES_URL=database_url)
-    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    env = _env(DATABASE_URL=empty_database_url, TEST_POSTGRES_URL=empty_database_url)
+    backend = "sqlite" if empty_database_url.startswith("sqlite") else "postgresql"
     alembic = [sys.executable, "-m", "alembic"]
     versions = project / "migrations" / "versions"
     if not any(versions.glob("*.py")):
