@@ -125,12 +125,9 @@ async def test_read_attribute_after_commit_raises_missing_greenlet(engine: Async
 
 
 async def test_read_attribute_after_commit_with_expire_on_commit_false(
-    connection: AsyncConnection,
+    session_maker: async_sessionmaker[AsyncSession],
 ) -> None:
-    factory = async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
-    async with factory() as session:
+    async with session_maker() as session:
         user = new_user()
         session.add(user)
         await session.commit()
@@ -140,15 +137,13 @@ async def test_read_attribute_after_commit_with_expire_on_commit_false(
 
 async def test_lazy_load_under_asyncio_raises_missing_greenlet(
     connection: AsyncConnection,
+    session_maker: async_sessionmaker[AsyncSession],
 ) -> None:
     await connection.run_sync(LazyBase.metadata.create_all)
-    factory = async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
-    async with factory() as session:
+    async with session_maker() as session:
         session.add(Shelf(id=1, books=[Book(id=1)]))
         await session.commit()
-    async with factory() as session:
+    async with session_maker() as session:
         shelf = await session.get_one(Shelf, 1)
         with garbage_collected():
             with pytest.raises(SQLAlchemyError) as caught:
@@ -168,12 +163,10 @@ class Note(LazyBase):
 
 async def test_read_server_onupdate_value_after_update_raises_missing_greenlet(
     connection: AsyncConnection,
+    session_maker: async_sessionmaker[AsyncSession],
 ) -> None:
     await connection.run_sync(LazyBase.metadata.create_all)
-    factory = async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
-    async with factory() as session:
+    async with session_maker() as session:
         note = Note(body="draft")
         session.add(note)
         await session.commit()
