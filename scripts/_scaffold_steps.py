@@ -187,7 +187,9 @@ def migration_step(revision_copied: bool) -> dict[str, str]:
             "code": "uv run alembic upgrade head",
         }
     return {
-        "title": "Generate the first revision from your models, review it, and apply it:",
+        "title": "Once your models are in models.py (with --no-examples it starts empty, and a "
+        "revision made now would create nothing), generate the first revision, review it, and "
+        "apply it:",
         "code": 'uv run alembic revision --autogenerate -m "create tables"\n'
         "uv run alembic upgrade head",
     }
@@ -195,9 +197,12 @@ def migration_step(revision_copied: bool) -> dict[str, str]:
 
 def test_step() -> dict[str, str]:
     return {
-        "title": "Run the tests on both backends (PostgreSQL from TEST_POSTGRES_URL, default "
+        "title": "Run the tests on both backends. Give PostgreSQL a database of the tests' own: "
+        "the fixtures drop and create the model tables in it (without TEST_POSTGRES_URL they use "
         "the local server's `test` database; `-m sqlite` runs SQLite only):",
-        "code": "uv run pytest",
+        "code": "createdb -h localhost app_test\n"
+        'export TEST_POSTGRES_URL="postgresql+asyncpg://localhost:5432/app_test"\n'
+        "uv run pytest",
     }
 
 

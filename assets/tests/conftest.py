@@ -73,7 +73,7 @@ async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(drop_schema)
         if os.environ.get("TEST_SCHEMA") != "migrations":
-            # the faster default; tests/migrations prove both ways give the same schema
+            # the faster default; the skill's own tests check that both give the same schema
             await conn.run_sync(Base.metadata.create_all)
             return
     # an engine of their own: on SQLite the app's engine turns foreign keys on, and batch

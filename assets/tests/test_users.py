@@ -50,9 +50,13 @@ async def test_create_user_invalid_body(client: AsyncClient, body: dict[str, obj
 async def test_create_user_duplicate_email_under_concurrency(
     committing_client: AsyncClient,
 ) -> None:
-    responses = await asyncio.gather(
-        *(committing_client.post("/users", json=NEW_USER) for _ in range(10))
+    # return_exceptions: every request has finished before the asserts and the table cleanup
+    outcomes = await asyncio.gather(
+        *(committing_client.post("/users", json=NEW_USER) for _ in range(10)),
+        return_exceptions=True,
     )
+    responses = [r for r in outcomes if not isinstance(r, BaseException)]
+    assert len(responses) == 10, outcomes
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 9
     listed = await committing_client.get("/users")
