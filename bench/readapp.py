@@ -1,9 +1,9 @@
 """The asset app with one change, measured as an alternative: reads on an AUTOCOMMIT engine.
 
-A GET then needs no BEGIN and no COMMIT, and pool_pre_ping's check is one round trip instead
-of three (SQLAlchemy's asyncpg ping wraps it in BEGIN/ROLLBACK only inside transactions).
-The price: the statements of one request no longer share a snapshot, and nothing written
-through this session is transactional, so it only suits handlers that run a single SELECT.
+A GET then needs no BEGIN and no COMMIT; the checkout ping is the asset engine's own, one
+SELECT 1, as in the asset app.
+The price: nothing written through this session is transactional, so it only suits handlers
+that only read (at READ COMMITTED each statement sees its own snapshot in a transaction too).
 Run: DATABASE_URL=postgresql+asyncpg://... uvicorn bench.readapp:app
 """
 
