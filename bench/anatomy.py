@@ -27,7 +27,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         return []
     ops = mode.pick(200, 20)
     engine = asset_engine(backend)
-    no_ping = asset_engine(backend, pool_pre_ping=False)
+    no_ping = asset_engine(backend, db_pool_pre_ping=False)
     # SQLAlchemy's own pool_pre_ping, which the asset engine replaces with a one-round-trip ping
     builtin_ping = create_async_engine(backend.url, pool_pre_ping=True)
     await reset_schema(engine)

@@ -59,7 +59,7 @@ async def close_backend(backend: Backend, server_url: str = SERVER_URL) -> None:
 
 def asset_engine(backend: Backend, **overrides: object) -> AsyncEngine:
     """The engine exactly as the asset app builds it (pool pre-ping on for PostgreSQL)."""
-    return create_engine(DatabaseSettings(url=backend.url, **overrides))  # type: ignore[arg-type]
+    return create_engine(DatabaseSettings(database_url=backend.url, **overrides))  # type: ignore[arg-type]
 
 
 async def reset_schema(engine: AsyncEngine) -> None:

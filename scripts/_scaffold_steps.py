@@ -40,7 +40,14 @@ def _spec(name: str, known: dict[str, str]) -> str:
 def dependency_step(pyproject: Path = SKILL_PYPROJECT) -> dict[str, str]:
     """Both drivers at run time, whatever --db says: see the title."""
     known = _requirements(pyproject)
-    runtime = ["sqlalchemy[asyncio]", "alembic", "fastapi", "asyncpg", "aiosqlite"]
+    runtime = [
+        "sqlalchemy[asyncio]",
+        "alembic",
+        "fastapi",
+        "pydantic-settings",
+        "asyncpg",
+        "aiosqlite",
+    ]
     dev = ["pytest", "pytest-asyncio", "httpx"]
     return {
         "title": "Add the dependencies, at least the versions the layer was tested with. Both "

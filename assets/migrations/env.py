@@ -28,9 +28,11 @@ if config.config_file_name is not None:
 
 target_metadata = Base.metadata
 
-# the app's own setting, used as given: its driver (+asyncpg, +aiosqlite) is the one installed,
-# and it never passes through alembic.ini, whose % interpolation would break such a password
-url = make_url(DatabaseSettings.from_env().url)
+# the app's own settings, used as given: the driver (+asyncpg, +aiosqlite) is the one installed,
+# and the URL never passes through alembic.ini, whose % interpolation would break such a
+# password; MIGRATIONS_DATABASE_URL, when set, is the direct connection behind a pooler
+settings = DatabaseSettings.load()
+url = make_url(settings.migrations_database_url or settings.database_url)
 
 
 def render_item(type_: str, obj: Any, _autogen: AutogenContext) -> str | Literal[False]:

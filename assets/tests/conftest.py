@@ -96,7 +96,7 @@ async def create_schema(engine: AsyncEngine) -> None:
 async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     """One engine per backend for the whole run, on a freshly created schema."""
     url = request.getfixturevalue(request.param)
-    engine = create_engine(DatabaseSettings(url=url))
+    engine = create_engine(DatabaseSettings(database_url=url))
     try:
         await create_schema(engine)
     except (DBAPIError, OSError) as exc:

@@ -438,7 +438,7 @@ def test_pool_size_for_sqlite_memory_raises_invalid_argument() -> None:
 
 
 async def test_asset_engine_accepts_sqlite_memory() -> None:
-    memory = create_app_engine(DatabaseSettings(url="sqlite+aiosqlite:///:memory:"))
+    memory = create_app_engine(DatabaseSettings(database_url="sqlite+aiosqlite:///:memory:"))
     try:
         async with memory.connect() as conn:
             assert await conn.scalar(text("SELECT 1")) == 1
@@ -503,7 +503,9 @@ async def test_deferred_transactions_raise_database_is_locked(
 
 @SQLITE_ONLY
 async def test_begin_immediate_queues_second_writer(engine: AsyncEngine, tmp_path: Path) -> None:
-    immediate = create_app_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    immediate = create_app_engine(
+        DatabaseSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    )
     await create_counter_table(immediate)
 
     async def write(row_id: int) -> None:
@@ -539,7 +541,9 @@ async def test_savepoint_without_begin_recipe_keeps_rows_after_rollback(
 
 @SQLITE_ONLY
 async def test_savepoint_with_begin_recipe_rolls_back(engine: AsyncEngine, tmp_path: Path) -> None:
-    recipe = create_app_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    recipe = create_app_engine(
+        DatabaseSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    )
     try:
         await create_counter_table(recipe)
         await commit_in_savepoint_then_roll_back(recipe)

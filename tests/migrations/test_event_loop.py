@@ -48,7 +48,7 @@ async def test_upgrade_through_app_engine_refuses_sqlite_foreign_keys(
 ) -> None:
     # the app's SQLite engine turns foreign keys on: a batch-mode table copy would then
     # delete the rows that reference the table, so env.py refuses the connection
-    engine = create_engine(DatabaseSettings(url=empty_database_url))
+    engine = create_engine(DatabaseSettings(database_url=empty_database_url))
 
     def upgrade(connection: Connection) -> None:
         config = alembic_config(project)

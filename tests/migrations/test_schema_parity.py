@@ -41,7 +41,7 @@ async def test_migrations_and_create_all_build_same_schema(
     empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the app's engine, as the engine fixture builds it
-    engine = create_engine(DatabaseSettings(url=empty_database_url))
+    engine = create_engine(DatabaseSettings(database_url=empty_database_url))
     schemas = {}
     try:
         for way in ("migrations", "create_all"):

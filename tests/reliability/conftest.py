@@ -53,7 +53,7 @@ async def make_engine(engine: AsyncEngine) -> AsyncIterator[MakeEngine]:
     made: list[AsyncEngine] = []
 
     def make(**settings: Any) -> AsyncEngine:
-        settings.setdefault("url", engine.url.render_as_string(hide_password=False))
+        settings.setdefault("database_url", engine.url.render_as_string(hide_password=False))
         new = create_engine(DatabaseSettings(**settings))
         if new.dialect.name == "postgresql":
             tag_connections(new, f"reliability-{uuid.uuid4().hex[:8]}")

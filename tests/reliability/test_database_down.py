@@ -44,7 +44,7 @@ async def outage(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Outage]:
 
         async def mount() -> None:
             path.parent.mkdir()
-            fresh = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"))
+            fresh = create_engine(DatabaseSettings(database_url=f"sqlite+aiosqlite:///{path}"))
             async with fresh.begin() as conn:
                 await conn.run_sync(Base.metadata.create_all)
             await fresh.dispose()
@@ -80,7 +80,7 @@ async def outage(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Outage]:
 async def test_health_reports_database_down_and_back(
     outage: Outage, make_engine: MakeEngine, serve: Serve
 ) -> None:
-    down = make_engine(url=outage.url)
+    down = make_engine(database_url=outage.url)
     # the lifespan does not connect, so the app starts with the database down
     async with app.router.lifespan_context(app), serve(down) as client:
         health_down = await client.get("/health")

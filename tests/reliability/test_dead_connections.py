@@ -12,7 +12,7 @@ POOL = 3
 
 
 async def open_full_pool(make_engine: MakeEngine, *, pre_ping: bool) -> AsyncEngine:
-    engine = make_engine(pool_size=POOL, max_overflow=0, pool_pre_ping=pre_ping)
+    engine = make_engine(db_pool_size=POOL, db_max_overflow=0, db_pool_pre_ping=pre_ping)
     # hold POOL connections at once, so that the pool keeps POOL open connections
     conns = [await engine.connect() for _ in range(POOL)]
     for conn in conns:

@@ -39,7 +39,8 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 
 async def main():
-    engine = create_engine(DatabaseSettings(url=sys.argv[1], pgbouncer=sys.argv[2] == "on"))
+    settings = DatabaseSettings(database_url=sys.argv[1], db_pgbouncer=sys.argv[2] == "on")
+    engine = create_engine(settings)
     try:
         async with engine.connect() as conn:
             await conn.execute(select(1))
@@ -91,7 +92,7 @@ def unique_names_engine(url: str) -> AsyncEngine:
 
 @pytest.mark.parametrize(
     ("settings", "error"),
-    [({}, DOES_NOT_EXIST), ("unique names", DOES_NOT_EXIST), ({"pgbouncer": True}, None)],
+    [({}, DOES_NOT_EXIST), ("unique names", DOES_NOT_EXIST), ({"db_pgbouncer": True}, None)],
     ids=["default", "unique_names", "pgbouncer"],
 )
 async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection(
@@ -104,7 +105,7 @@ async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection
     if isinstance(settings, str):
         engine = unique_names_engine(url)
     else:
-        engine = make_engine(url=url, **settings)
+        engine = make_engine(database_url=url, **settings)
     first = await engine.connect()
     await first.execute(select(1))
     await first.commit()
@@ -147,7 +148,7 @@ async def test_pgbouncer_settings_serve_300_requests(
     start_pgbouncer: StartPgBouncer, make_engine: MakeEngine, serve: Serve
 ) -> None:
     url = await start_pgbouncer(pool_size=2)
-    engine = make_engine(url=url, pgbouncer=True, pool_size=5, max_overflow=5)
+    engine = make_engine(database_url=url, db_pgbouncer=True, db_pool_size=5, db_max_overflow=5)
     gate = asyncio.Semaphore(CONCURRENCY)
     async with serve(engine) as client:
         body = {"email": "bouncer@example.com", "name": "Bouncer", "password": "long-enough"}

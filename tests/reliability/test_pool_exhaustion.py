@@ -17,7 +17,7 @@ async def test_read_users_answers_503_while_pool_exhausted(
 ) -> None:
     if engine.dialect.name == "sqlite":
         pytest.skip("sqlite: create_engine keeps SQLAlchemy's default pool for a file database")
-    small = make_engine(pool_size=1, max_overflow=0, pool_timeout=0.5)
+    small = make_engine(db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5)
     factory = async_sessionmaker(small, expire_on_commit=False)
     holding, release = asyncio.Event(), asyncio.Event()
 

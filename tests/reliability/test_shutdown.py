@@ -18,7 +18,7 @@ async def test_lifespan_end_closes_every_connection(
     pg_admin: asyncpg.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app_engine = make_engine(pool_size=5)
+    app_engine = make_engine(db_pool_size=5)
     # the lifespan disposes the module's engine: make it this test's tagged one
     monkeypatch.setattr(main_module, "engine", app_engine)
     async with app.router.lifespan_context(app), serve(app_engine) as client:

@@ -801,8 +801,8 @@ def test_match_pool_defaults_to_asset_settings() -> None:
 
     settings = DatabaseSettings()
     assert (live_checks.DEFAULT_POOL_SIZE, live_checks.DEFAULT_MAX_OVERFLOW) == (
-        settings.pool_size,
-        settings.max_overflow,
+        settings.db_pool_size,
+        settings.db_max_overflow,
     )
 
 

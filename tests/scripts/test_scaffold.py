@@ -82,8 +82,9 @@ def test_scaffold_lists_both_drivers_as_runtime_dependencies(
     # the lower bounds come from the skill's own pyproject.toml
     v = r">=[0-9.]+"
     runtime = (
-        rf'\n    uv add "sqlalchemy\[asyncio\]{v}" "alembic{v}" "fastapi{v}" "asyncpg{v}" '
-        rf'"aiosqlite{v}"\n    uv add --dev "pytest{v}" "pytest-asyncio{v}" "httpx{v}"\n'
+        rf'\n    uv add "sqlalchemy\[asyncio\]{v}" "alembic{v}" "fastapi{v}" '
+        rf'"pydantic-settings{v}" "asyncpg{v}" "aiosqlite{v}"\n'
+        rf'    uv add --dev "pytest{v}" "pytest-asyncio{v}" "httpx{v}"\n'
     )
     assert re.search(runtime, out), out
     assert "the app connects to SQLite (sqlite+aiosqlite:///./app.db) when DATABASE_URL" in out

@@ -105,7 +105,7 @@ def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
     # a skill folder without pyproject.toml: the same command, without version bounds
     install = next(s["code"] for s in doc["next_steps"] if s["code"].startswith("uv add"))
     assert install.splitlines() == [
-        'uv add "sqlalchemy[asyncio]" alembic fastapi asyncpg aiosqlite',
+        'uv add "sqlalchemy[asyncio]" alembic fastapi pydantic-settings asyncpg aiosqlite',
         "uv add --dev pytest pytest-asyncio httpx",
     ]
 

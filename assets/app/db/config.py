@@ -1,95 +1,94 @@
-"""Database settings read from the environment (or a .env file), so one code path serves every
-deployment."""
+"""Database settings from the environment and ./.env, read the same way by the app, Alembic and
+the scripts."""
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Literal, Self
 
+from pydantic import (
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# development only: with APP_ENV=production an unset DATABASE_URL stops the app at start
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    """The KEY=VALUE lines of a .env file (none if it does not exist); # starts a comment line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return {}
-    values: dict[str, str] = {}
-    for line in lines:
-        key, sep, value = line.strip().removeprefix("export ").partition("=")
-        if not sep or key.startswith("#"):
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+class SettingsError(ValueError):
+    """A setting is missing or impossible; the message is one line that names the variable."""
 
 
-def _raw(environ: Mapping[str, str], name: str) -> str | None:
-    raw = environ.get(name, "").strip()
-    return raw or None
+class DatabaseSettings(BaseSettings):
+    """Each field is the environment variable of the same name, in upper case."""
 
+    # a variable in the environment wins over ./.env, which python-dotenv parses (quotes,
+    # `export`, inline `# comments`); an empty value counts as unset; other variables are ignored
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = _raw(environ, name)
-    try:
-        return default if raw is None else int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_URL
+    # the direct connection for Alembic when the app's URL goes through a pooler
+    migrations_database_url: str | None = None
 
-
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = _raw(environ, name)
-    try:
-        return default if raw is None else float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-
-
-def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = (_raw(environ, name) or "").lower()
-    if raw == "":
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    """Connection URL and pool options; the pool options apply to server databases only."""
-
-    url: str = DEFAULT_URL
-    pool_size: int = 5
-    max_overflow: int = 10
+    db_pool_size: PositiveInt = 5
+    db_max_overflow: NonNegativeInt = 10
     # seconds a request waits for a pooled connection before the app answers 503
-    pool_timeout: float = 10.0
+    db_pool_timeout: PositiveFloat = 5.0
     # seconds after which a connection is replaced, below most server and proxy idle limits
-    pool_recycle: int = 1800
-    pool_pre_ping: bool = True
+    db_pool_recycle: PositiveInt = 1800
+    db_pool_pre_ping: bool = True
     # PgBouncer (transaction or statement pooling) in front of PostgreSQL: no named
     # prepared statements, which another client's transaction could find or lack
-    pgbouncer: bool = False
-    echo: bool = False
+    db_pgbouncer: bool = False
+    db_echo: bool = False
+
+    # seconds; a timeout of 0 turns that limit off
+    db_connect_timeout: PositiveFloat = 5.0
+    db_statement_timeout: NonNegativeFloat = 15.0
+    db_idle_in_transaction_timeout: NonNegativeFloat = 30.0
+    db_migration_lock_timeout: NonNegativeFloat = 5.0
+    db_sqlite_busy_timeout: NonNegativeFloat = 5.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.app_env == "production" and "database_url" not in self.model_fields_set:
+            raise ValueError("DATABASE_URL is not set, and APP_ENV=production needs it")
+        for name in ("database_url", "migrations_database_url"):
+            value = getattr(self, name)
+            try:
+                if value is not None:
+                    make_url(value)
+            except ArgumentError:
+                # the value itself may hold a password: name the variable, never echo it
+                raise ValueError(f"{name.upper()} is not a database URL") from None
+        return self
+
+    @property
+    def url_is_default(self) -> bool:
+        """True when DATABASE_URL was not set and the development SQLite file is used."""
+        return "database_url" not in self.model_fields_set
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DatabaseSettings":
-        """Settings from environ; by default the process environment over ./.env."""
-        if environ is None:
-            # the app, Alembic and the scripts all read the same place: a variable set in the
-            # environment wins, a .env file in the working directory fills in the rest
-            environ = {**read_dotenv(Path(".env")), **os.environ}
-        return cls(
-            url=environ.get("DATABASE_URL") or DEFAULT_URL,
-            pool_size=_int(environ, "DB_POOL_SIZE", cls.pool_size),
-            max_overflow=_int(environ, "DB_MAX_OVERFLOW", cls.max_overflow),
-            pool_timeout=_float(environ, "DB_POOL_TIMEOUT", cls.pool_timeout),
-            pool_recycle=_int(environ, "DB_POOL_RECYCLE", cls.pool_recycle),
-            pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", cls.pool_pre_ping),
-            pgbouncer=_bool(environ, "DB_PGBOUNCER", cls.pgbouncer),
-            echo=_bool(environ, "DB_ECHO", cls.echo),
-        )
+    def load(cls) -> Self:
+        """Read the settings; a bad or missing value raises SettingsError with one line."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    name = str(error["loc"][0]).upper()
+    value = "" if name.endswith("_URL") else f", got {error['input']!r}"
+    return f"{name}: {message[0].lower()}{message[1:]}{value}"

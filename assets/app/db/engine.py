@@ -16,23 +16,23 @@ PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_s
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    """Build the engine for settings.url: pooled for a server, SQLite-safe for a file."""
-    url = make_url(settings.url)
+    """Build the engine for settings.database_url: pooled for a server, SQLite-safe for a file."""
+    url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         # pool sizing means nothing for a local file and raises for :memory: (a single connection)
-        engine = create_async_engine(url, echo=settings.echo)
+        engine = create_async_engine(url, echo=settings.db_echo)
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         url,
-        echo=settings.echo,
-        pool_size=settings.pool_size,
-        max_overflow=settings.max_overflow,
-        pool_timeout=settings.pool_timeout,
-        pool_recycle=settings.pool_recycle,
-        connect_args=PGBOUNCER_CONNECT_ARGS if settings.pgbouncer else {},
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        connect_args=PGBOUNCER_CONNECT_ARGS if settings.db_pgbouncer else {},
     )
-    if settings.pool_pre_ping:
+    if settings.db_pool_pre_ping:
         _ping_on_checkout(engine)
     return engine
 

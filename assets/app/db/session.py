@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 
-engine = create_engine(DatabaseSettings.from_env())
+engine = create_engine(DatabaseSettings.load())
 # expire_on_commit=False keeps loaded attributes readable after commit, without a new query
 session_factory = async_sessionmaker(engine, expire_on_commit=False)
 
