@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -25,7 +26,7 @@ class ServerUnavailable(Exception):
     """This machine cannot start the server (not root, no PostgreSQL 15 binaries, no runuser)."""
 
 
-def skip_or_fail(reason: str) -> None:
+def skip_or_fail(reason: str) -> NoReturn:
     """Skip a test whose server is missing, or fail it when CI=true."""
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
