@@ -79,11 +79,14 @@ class Cluster:
 
     def start(self) -> None:
         options = " ".join(f"-c {key}={value}" for key, value in self.settings.items())
-        as_postgres(
-            PG_BIN / "pg_ctl", "--pgdata", self.data, "--log", self.base / "log",
-            "--wait", "--timeout", "60", "-o", options, "start",
-            cwd=self.base,
-        )  # fmt: skip
+        try:
+            as_postgres(
+                PG_BIN / "pg_ctl", "--pgdata", self.data, "--log", self.base / "log",
+                "--wait", "--timeout", "60", "-o", options, "start",
+                cwd=self.base,
+            )  # fmt: skip
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{(self.base / 'log').read_text()[-2000:]}") from None
 
     def stop(self, mode: str = "fast") -> None:
         as_postgres(PG_BIN / "pg_ctl", "--pgdata", self.data, "-m", mode, "stop", cwd=self.base)
@@ -163,7 +166,9 @@ def replica(primary: Cluster) -> Iterator[Cluster]:
     base = _make_base("skill_replica_")
     try:
         port = free_port()
-        server = Cluster(base, port, _settings(base, port, primary.settings))
+        own = ("port", "unix_socket_directories")
+        shared = {key: value for key, value in primary.settings.items() if key not in own}
+        server = Cluster(base, port, _settings(base, port, shared))
         as_postgres(
             PG_BIN / "pg_basebackup", "--pgdata", server.data, "--host", "127.0.0.1",
             "--port", str(primary.port), "--username", "postgres",
