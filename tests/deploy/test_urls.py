@@ -127,3 +127,11 @@ def test_with_query_sets_and_removes_keys() -> None:
     assert fixed.render_as_string(hide_password=True) == (
         "postgres://u:***@db.example.com:5432/app?sslmode=require&sslrootcert=system&x=1"
     )
+
+
+def test_translate_planetscale_direct_tls() -> None:
+    query = "sslmode=verify-full&sslrootcert=system&sslnegotiation=direct"
+    url, connect_args = asyncpg_url(f"postgresql://{HOST}?{query}")
+    assert connect_args["direct_tls"] is True
+    assert isinstance(connect_args["ssl"], ssl.SSLContext) and connect_args["ssl"].check_hostname
+    assert dict(url.query) == {}

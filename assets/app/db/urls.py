@@ -8,7 +8,7 @@ from sqlalchemy.engine import URL, make_url
 
 # libpq's names, which provider dashboards print, for what asyncpg takes as one `ssl` argument;
 # SQLAlchemy would pass each to asyncpg.connect() as a keyword it does not know (TypeError)
-TLS_KEYS = ("sslmode", "sslrootcert", "channel_binding")
+TLS_KEYS = ("sslmode", "sslrootcert", "channel_binding", "sslnegotiation")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 CHANNEL_BINDINGS = ("disable", "prefer", "require")
 # SQLAlchemy reads postgres:// as no dialect at all and postgresql:// as the psycopg2 driver
@@ -32,7 +32,11 @@ def asyncpg_url(url: str | URL) -> tuple[URL, dict[str, Any]]:
         raise ValueError("the URL has both ssl= and sslmode=/sslrootcert=: keep one of them")
     query = dict(url.query)
     tls = {key: _single(key, query.pop(key)) for key in TLS_KEYS if key in query}
-    return url.set(query=query), {"ssl": ssl_argument(**tls)}
+    connect_args: dict[str, Any] = {}
+    if "sslnegotiation" in tls:
+        # PostgreSQL 17's TLS handshake without the plain-text request first (PlanetScale)
+        connect_args["direct_tls"] = tls.pop("sslnegotiation") == "direct"
+    return url.set(query=query), connect_args | {"ssl": ssl_argument(**tls)}
 
 
 def ssl_argument(
