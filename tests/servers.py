@@ -144,14 +144,20 @@ def cluster(
             target = server.data / name
             shutil.copyfile(source, target)
             give_to_postgres(target)
-        server.start()
-        try:
+        with _running(server):
             yield server
-        finally:
-            if server.running():
-                server.stop("immediate")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def _running(server: Cluster) -> Iterator[None]:
+    server.start()
+    try:
+        yield
+    finally:
+        if server.running():
+            server.stop("immediate")
 
 
 # what a primary needs for pg_basebackup and one streaming replica
@@ -175,12 +181,8 @@ def replica(primary: Cluster) -> Iterator[Cluster]:
             "--write-recovery-conf", "--wal-method", "stream", "--checkpoint", "fast",
             cwd=base,
         )  # fmt: skip
-        server.start()
-        try:
+        with _running(server):
             yield server
-        finally:
-            if server.running():
-                server.stop("immediate")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from app.db import Base, get_session
 from app.main import app
 from app.models import User
-from tests.databases import BACKENDS, dsn
+from tests.databases import dsn
 from tests.servers import (
     REPLICATION_HBA,
     REPLICATION_SETTINGS,
@@ -30,11 +30,8 @@ from tests.servers import (
     replica,
 )
 
-
-@pytest.fixture(autouse=True, params=BACKENDS)
-def postgresql_only(request: pytest.FixtureRequest) -> None:
-    if request.param == "sqlite":
-        pytest.skip("sqlite: a database file has no replicas")
+SQLITE_REASON = "a database file has no replicas"
+pytestmark = pytest.mark.usefixtures("postgresql_only")
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
-from tests.databases import BACKENDS
 from tests.deploy.certificates import Authority, make_authority, make_server_certificate
 from tests.servers import Cluster, available, cluster
 
 TLS_ONLY = ("local all all trust", "hostssl all all 127.0.0.1/32 trust")
 
 
-@pytest.fixture(autouse=True, params=BACKENDS)
-def postgresql_only(request: pytest.FixtureRequest) -> None:
-    if request.param == "sqlite":
-        pytest.skip("sqlite: a database file has no TLS")
+SQLITE_REASON = "a database file has no TLS"
+pytestmark = pytest.mark.usefixtures("postgresql_only")
 
 
 @pytest.fixture(scope="module")

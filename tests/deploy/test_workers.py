@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Base
-from tests.databases import BACKENDS, dsn
+from tests.databases import dsn
 from tests.servers import Cluster, available, cluster, free_port
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -27,10 +27,8 @@ IN_FLIGHT = 40
 TOO_MANY = ("too many clients", "remaining connection slots are reserved")
 
 
-@pytest.fixture(autouse=True, params=BACKENDS)
-def postgresql_only(request: pytest.FixtureRequest) -> None:
-    if request.param == "sqlite":
-        pytest.skip("sqlite: max_connections is a server's limit")
+SQLITE_REASON = "max_connections is a server's limit"
+pytestmark = pytest.mark.usefixtures("postgresql_only")
 
 
 @pytest.fixture(scope="module")
