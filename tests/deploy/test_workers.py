@@ -126,8 +126,9 @@ async def test_workers_hold_pool_budget_under_max_connections(app_url: str) -> N
     # the arithmetic check_db does: workers x (pool_size + max_overflow) = 10 <= 17
     budget = WORKERS * (pool_size + max_overflow)
     assert pool_size < peak <= budget
-    # overflow connections close when returned; each worker keeps pool_size open
-    assert idle == WORKERS * pool_size
+    # overflow connections close when returned; each worker that served keeps pool_size open
+    # (the kernel may hand every client connection to one worker)
+    assert idle in {pool_size * served for served in range(1, WORKERS + 1)}
 
 
 async def test_workers_over_budget_run_out_of_connections(app_url: str) -> None:
