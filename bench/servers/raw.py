@@ -2,7 +2,7 @@
 
 Same path validation, request and response models, and password hashing as the asset app,
 so the difference between the two servers is the database layer. GET /ping is the ceiling.
-Run: DATABASE_URL=postgresql://... uvicorn bench.rawapp:app
+Run: DATABASE_URL=postgresql://... uvicorn bench.servers.raw:app
 """
 
 import asyncio
