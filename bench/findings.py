@@ -4,7 +4,15 @@ written from the run's own rows and environment, never from an earlier run's."""
 import statistics
 from collections.abc import Callable
 
-from bench.cases.anatomy import ASSET_REQUEST, PROPOSED_REQUEST
+from bench.cases.anatomy import (
+    ASSET_NO_PING,
+    ASSET_REQUEST,
+    AUTOCOMMIT_GET,
+    CHECKOUT_IDLE,
+    CHECKOUT_OFF,
+    CHECKOUT_PING,
+    PROPOSED_REQUEST,
+)
 from bench.cases.http import (
     ASSET_APP,
     GET,
@@ -139,12 +147,28 @@ def _anatomy(rows: list[Row]) -> list[str]:
     proposed = _find(rows, "request anatomy", PROPOSED_REQUEST)
     if raw is None or asset is None or proposed is None:
         return []
+
+    def median(name: str) -> float:
+        row = _find(rows, "request anatomy", name)
+        return row.median if row is not None else float("nan")
+
+    ping = median(CHECKOUT_PING) - median(CHECKOUT_OFF)
+    idle = median(CHECKOUT_IDLE) - median(CHECKOUT_OFF)
+    txn = median(ASSET_NO_PING) - median(AUTOCOMMIT_GET)
+    costs = ""
+    if all(x == x for x in (ping, idle, txn)):
+        costs = (
+            f" By difference of medians, the asset's ping on every checkout cost "
+            f"{fmt_num(ping)} µs per request, the ping when idle {fmt_num(idle)} µs (a "
+            f"connection reused at once is never pinged), and BEGIN with COMMIT "
+            f"{fmt_num(txn)} µs."
+        )
     out = [
         f"**Request anatomy.** In-process, the asset request cost {fmt_num(asset.median)} µs "
         f"of CPU ({fmt_ratio(asset.ratio)} the raw driver's {fmt_num(raw.median)} µs) and the "
-        f"proposed read path {fmt_num(proposed.median)} µs ({fmt_ratio(proposed.ratio)}). "
-        "Where each one's CPU went, as shares of its own time under cProfile (the profiler "
-        "inflates Python-heavy code, so read the shares, not the totals):",
+        f"proposed read path {fmt_num(proposed.median)} µs ({fmt_ratio(proposed.ratio)}).{costs} "
+        "Where each request's CPU went, as shares of its own CPU time under cProfile (the "
+        "profiler inflates Python-heavy code, so read the shares, not the totals):",
         "",
         f"| library | {ASSET_REQUEST} | {PROPOSED_REQUEST} |",
         "|---|---|---|",

@@ -27,6 +27,11 @@ TITLE = "request anatomy"
 SQL = "SELECT id, email, name, is_active, created_at, updated_at FROM users WHERE id = $1"
 ASSET_REQUEST = "asset request: session.begin() + session.get"
 PROPOSED_REQUEST = "proposed read path: read session, ping when idle"
+CHECKOUT_PING = "engine checkout, the asset's ping (1 round trip)"
+CHECKOUT_IDLE = "engine checkout, ping when idle (none under load)"
+CHECKOUT_OFF = "engine checkout, pool_pre_ping off"
+ASSET_NO_PING = "asset request, pool_pre_ping off"
+AUTOCOMMIT_GET = "session.get on an AUTOCOMMIT engine (no BEGIN/COMMIT)"
 Op = Callable[[int], Awaitable[None]]
 
 # where a profiled function's own time is counted: the first matching path fragment
@@ -56,7 +61,8 @@ def _library(filename: str, function: str) -> str:
 
 async def profile_shares(op: Op, ops: int) -> dict[str, float]:
     """Run op ops times under cProfile; the share of own time per library, largest first."""
-    profiler = cProfile.Profile()
+    # CPU time, not wall time: waiting in epoll for the server's answer is not work
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for i in range(1, ops + 1):
         await op(i)
@@ -129,17 +135,13 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     ops_by_name: dict[str, Op] = {
         "raw asyncpg pool.fetchrow + UserPublic": raw,
         "engine checkout, SQLAlchemy's pool_pre_ping (3 round trips)": checkout(builtin_ping),
-        "engine checkout, the asset's ping (1 round trip)": checkout(engine),
-        "engine checkout, ping when idle (none under load)": checkout(idle_ping),
-        "engine checkout, pool_pre_ping off": checkout(no_ping),
+        CHECKOUT_PING: checkout(engine),
+        CHECKOUT_IDLE: checkout(idle_ping),
+        CHECKOUT_OFF: checkout(no_ping),
         "Core select in engine.begin()": core,
         ASSET_REQUEST: orm(async_sessionmaker(engine, expire_on_commit=False)),
-        "asset request, pool_pre_ping off": orm(
-            async_sessionmaker(no_ping, expire_on_commit=False)
-        ),
-        "session.get on an AUTOCOMMIT engine (no BEGIN/COMMIT)": orm(
-            async_sessionmaker(autocommit, expire_on_commit=False), begin=False
-        ),
+        ASSET_NO_PING: orm(async_sessionmaker(no_ping, expire_on_commit=False)),
+        AUTOCOMMIT_GET: orm(async_sessionmaker(autocommit, expire_on_commit=False), begin=False),
         PROPOSED_REQUEST: orm(proposed, begin=False),
         "proposed read path, Core select + mappings()": proposed_core,
     }

@@ -73,7 +73,7 @@ class Server:
             stderr=subprocess.PIPE,
         )
 
-    async def wait_ready(self, seconds: float = 60.0) -> None:
+    async def wait_ready(self, seconds: float = 180.0) -> None:
         deadline = time.monotonic() + seconds
         # every worker must answer: with several, each new connection may reach another
         answered = 0
