@@ -99,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     backends = list(BACKENDS) if args.backend == "both" else [args.backend]
     cases = args.cases or list(CASES)
     mode = Mode(smoke=args.smoke)
-    given = argv if argv is not None else sys.argv[1:]
     # the command that reproduces the measurements; output flags do not change them
-    command = "uv run python -m bench " + " ".join(a for a in given if a != "--json")
+    measured = [*(["--backend", args.backend] if args.backend != "both" else [])]
+    measured += ["--smoke"] if args.smoke else []
+    measured += [f"--case {c}" for c in args.cases or []]
+    command = " ".join(["uv run python -m bench", *measured])
     if args.render:
         saved = json.loads(args.render.read_text())
         rows = [Row.from_dict(r) for r in saved["rows"]]

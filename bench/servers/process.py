@@ -51,7 +51,13 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, **self.env, "PYTHONPATH": f"{ASSETS}{os.pathsep}{ROOT}"}
-        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
+        # a worker kept busy by the load answers uvicorn's health check late; the default 5 s
+        # would get it killed and its connections reset in the middle of a measurement
+        workers = (
+            ["--workers", str(self.workers), "--timeout-worker-healthcheck", "120"]
+            if self.workers > 1
+            else []
+        )
         self.proc = subprocess.Popen(
             [
                 sys.executable,
