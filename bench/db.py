@@ -60,10 +60,12 @@ async def reset_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(Base.metadata.create_all)
 
 
-async def empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine, *tables: str) -> None:
+    """Delete every row of tables (default: posts, then users), between repetitions."""
+    tables = tables or ("posts", "users")
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            await conn.exec_driver_sql("TRUNCATE posts, users RESTART IDENTITY CASCADE")
+            await conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
-            await conn.exec_driver_sql("DELETE FROM posts")
-            await conn.exec_driver_sql("DELETE FROM users")
+            for table in tables:
+                await conn.exec_driver_sql(f"DELETE FROM {table}")

@@ -3,26 +3,18 @@
 import aiosqlite
 import asyncpg
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app import repository
 from app.db import utc_now
 from app.models import Post
 from app.schemas import PostCreate
-from bench.db import Backend, asset_engine, reset_schema
+from bench.db import Backend, asset_engine, empty_tables, reset_schema
 from bench.runner import Case, Mode, Row, interleave, timed
 from bench.seed import copy_rows, user_rows
 
 TITLE = "bulk insert"
 COLUMNS = ("title", "content", "author_id", "created_at", "updated_at")
-
-
-async def _clear(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.exec_driver_sql("TRUNCATE posts")
-        else:
-            await conn.exec_driver_sql("DELETE FROM posts")
 
 
 async def run(backend: Backend, mode: Mode) -> list[Row]:
@@ -96,7 +88,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         try:
             return await timed(fn, n)  # type: ignore[arg-type]
         finally:
-            await _clear(engine)
+            await empty_tables(engine, "posts")
 
     variants = {}
     if backend.name == "postgresql":

@@ -69,29 +69,26 @@ def test_register_every_module_in_cases_folder() -> None:
     assert modules == registered, f"add these to bench/cases/__init__.py: {modules - registered}"
 
 
-def test_import_bench_leaves_sys_path_alone() -> None:
-    code = "import sys; before = list(sys.path); import bench; assert sys.path == before"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def test_show_help_from_another_directory(tmp_path: Path) -> None:
+def _python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--help"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_import_bench_leaves_sys_path_alone() -> None:
+    code = "import sys; before = list(sys.path); import bench; assert sys.path == before"
+    done = _python("-c", code, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+
+
+def test_show_help_from_another_directory(tmp_path: Path) -> None:
+    done = _python("-m", "bench", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Usage:" in done.stdout and "--smoke" in done.stdout
