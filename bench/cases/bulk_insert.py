@@ -1,7 +1,7 @@
 """Case 2: insert 10,000 posts: repository loop, add_all, insert(Model) with dicts, the driver."""
 
 import aiosqlite
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 

@@ -11,7 +11,7 @@ import asyncio
 import statistics
 from collections.abc import Awaitable, Callable
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
 from bench.db import Backend, asset_engine, reset_schema
 from bench.runner import Case, Mode, Row

@@ -1,7 +1,7 @@
 """Case 1: read one user by primary key: the asset session and repository vs Core vs the driver."""
 
 import aiosqlite
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import pytest
 
 import bench.cases
