@@ -8,7 +8,16 @@ to the tuple here. tests/bench fails while a module in this folder is not regist
 A case that needs a server of its own puts it in bench/servers/.
 """
 
-from bench.cases import anatomy, bulk_insert, http, isolation, loading, pagination, point_read
+from bench.cases import (
+    anatomy,
+    bulk_insert,
+    http,
+    isolation,
+    loading,
+    login_timing,
+    pagination,
+    point_read,
+)
 from bench.runner import Case
 
 CASES: dict[str, Case] = {
@@ -21,5 +30,6 @@ CASES: dict[str, Case] = {
         isolation.CASE,
         http.CASE,
         anatomy.CASE,
+        login_timing.CASE,
     )
 }
