@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, JsonValue
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
@@ -47,19 +47,22 @@ def _storable(value: JsonValue) -> JsonValue:
 JSONObject = Annotated[dict[str, JsonValue], AfterValidator(_storable)]
 
 
-def _finite(value: Any) -> Any:
+def _renderable(value: Any) -> Any:
+    # JSONResponse refuses NaN and Infinity (allow_nan=False) and cannot encode a lone
+    # surrogate as UTF-8: either would turn the 422 into a 500
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {_renderable(key): _renderable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
+        return [_renderable(item) for item in value]
     return value
 
 
-async def request_validation_handler(
-    _request: Request, exc: RequestValidationError
-) -> JSONResponse:
-    """FastAPI's 422, for bodies with NaN too: the default handler echoes the input, and
-    rendering NaN raises ValueError (a 500); here it is echoed as the string "nan"."""
-    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+async def request_validation_handler(_request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's 422 for any body: the default handler echoes the invalid input, and a NaN or a
+    lone surrogate in it fails to render (a 500); here they are echoed as text."""
+    errors = _renderable(jsonable_encoder(exc.errors()))
+    return JSONResponse({"detail": errors}, status_code=422)
