@@ -64,7 +64,12 @@ async def upsert(
 
 
 async def upsert_many(
-    session: AsyncSession, model: type[M], rows: Sequence[dict[str, Any]], *, key: Sequence[str]
+    session: AsyncSession,
+    model: type[M],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    where: ColumnElement[bool] | None = None,
 ) -> int:
     """Insert or update many rows in one statement; returns how many rows it touched."""
     # one statement may not touch a row twice (PostgreSQL: "ON CONFLICT DO UPDATE command
@@ -82,6 +87,6 @@ async def upsert_many(
     changes: dict[str, Any] = {name: stmt.excluded[name] for name in sorted(columns - set(key))}
     if mapper.version_id_col is not None:
         changes[mapper.version_id_col.name] = mapper.version_id_col + 1
-    stmt = stmt.on_conflict_do_update(index_elements=key, set_=changes)
+    stmt = stmt.on_conflict_do_update(index_elements=key, index_where=where, set_=changes)
     result = await session.execute(stmt.returning(mapper.primary_key[0]))
     return len(result.all())
