@@ -46,7 +46,7 @@ def unique_among_live(name: str, *columns: str) -> Index:
 async def soft_delete(session: AsyncSession, model: type[SoftDelete], ident: Any) -> bool:
     """Mark one live row deleted; False when there is none (never existed or deleted already)."""
     [key] = inspect(model).primary_key
-    result = await session.execute(
-        update(model).where(key == ident, model.deleted_at.is_(None)).values(deleted_at=utc_now())
-    )
+    # an object of this row already loaded in the session gets the new deleted_at too
+    stmt = update(model).where(key == ident, model.deleted_at.is_(None))
+    result = await session.execute(stmt.values(deleted_at=utc_now()))
     return cast(CursorResult[Any], result).rowcount > 0
