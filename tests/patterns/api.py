@@ -16,7 +16,7 @@ from taskapp.json_columns import JSONObject, request_validation_handler
 from taskapp.keys import UUIDPath
 from taskapp.locking import VERSION_MISMATCH, IfMatch, check_if_match, etag
 from taskapp.soft_delete import soft_delete
-from taskapp.tags import Tag, set_tags
+from taskapp.tags import Tag, get_or_create_tags, set_tags
 from taskapp.upsert import upsert
 
 from tests.patterns.models import Task, TaskStatus
@@ -91,14 +91,13 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_task(session: SessionDep, task_in: TaskCreate, response: Response) -> TaskPublic:
-    task = Task(**task_in.model_dump(exclude={"tags"}), tags=[])
+    tags = await get_or_create_tags(session, task_in.tags)
+    task = Task(**task_in.model_dump(exclude={"tags"}), tags=tags)
     session.add(task)
     try:
         await session.flush()
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT, SLUG_TAKEN) from None
-    await set_tags(session, task, task_in.tags)
-    await session.flush()
     return public(task, response)
 
 
