@@ -41,8 +41,8 @@ async def claim_job(session: AsyncSession) -> Job | None:
         .order_by(Job.id)
         .limit(1)
         # PostgreSQL: rows other workers hold are passed over instead of waited for; without
-        # SKIP LOCKED a waiting worker finds its row claimed and gets nothing. SQLite renders
-        # no clause: BEGIN IMMEDIATE lets one transaction at a time run this
+        # SKIP LOCKED each claim waits for the previous claim to commit. SQLite renders no
+        # clause: BEGIN IMMEDIATE already lets one transaction at a time run this
         .with_for_update(skip_locked=True)
     )
     job = await session.scalar(stmt)
