@@ -130,7 +130,7 @@ async def test_gather_in_sessions_runs_queries_concurrently(
     assert await gather_in_sessions(total, count) == [3, 2]
 
 
-def test_run_script_disposes_the_engine(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_script_disposes_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     engine: AsyncEngine = create_engine(
         DatabaseSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/script.db")
     )
