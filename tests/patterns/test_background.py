@@ -3,7 +3,6 @@ borrows the request's and loses its write, and asyncio.gather on one session."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import BackgroundTasks, FastAPI
@@ -130,18 +129,18 @@ async def test_gather_in_sessions_runs_queries_concurrently(
     assert await gather_in_sessions(total, count) == [3, 2]
 
 
-def test_run_script_disposes_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine: AsyncEngine = create_engine(
-        DatabaseSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/script.db")
-    )
+def test_run_script_disposes_the_engine(
+    pattern_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a sync test: run_script starts its own event loop, as a script's entry point does
+    url = pattern_engine.url.render_as_string(hide_password=False)
+    engine = create_engine(DatabaseSettings(database_url=url))
     monkeypatch.setattr(background, "engine", engine)
     monkeypatch.setattr(background, "session_factory", async_sessionmaker(engine))
 
     async def main() -> int:
-        async with engine.begin() as conn:
-            await conn.run_sync(Memo.metadata.create_all)
         return await run_in_session(lambda s: s.scalar(select(func.count()).select_from(Memo)))
 
     assert run_script(main) == 0
-    # dispose() emptied the pool in the script's own loop
+    # dispose() closed the pool's connections inside the script's own loop
     assert engine.pool.checkedin() == 0
