@@ -8,6 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taskapp.job_queue import Job, claim_job, enqueue, finish_job
 
+from tests.patterns.support import require_backend
+
 
 async def fill(maker: async_sessionmaker[AsyncSession], count: int) -> None:
     async with maker() as session, session.begin():
@@ -44,9 +46,9 @@ async def test_claim_job_skips_a_job_another_worker_holds(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
     await fill(maker, 2)
-    async with maker() as probe:
-        if probe.get_bind().dialect.name != "postgresql":
-            pytest.skip("sqlite: one writing transaction at a time; the second claim waits")
+    await require_backend(
+        maker, "postgresql", "sqlite: one writing transaction at a time; the second claim waits"
+    )
     async with maker() as first, maker() as second:
         held = await claim_job(first)
         # first has not committed: its row is locked, and the second worker takes the next
@@ -61,9 +63,7 @@ async def test_select_without_lock_hands_one_job_to_two_workers(
 ) -> None:
     """The naive claim: SELECT the oldest queued job, then mark it running."""
     await fill(maker, 2)
-    async with maker() as probe:
-        if probe.get_bind().dialect.name != "postgresql":
-            pytest.skip("sqlite: BEGIN IMMEDIATE serializes the claims")
+    await require_backend(maker, "postgresql", "sqlite: BEGIN IMMEDIATE serializes the claims")
     oldest = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
     async with maker() as first, maker() as second:
         mine, theirs = await first.scalar(oldest), await second.scalar(oldest)
@@ -92,18 +92,14 @@ async def test_for_update_without_skip_locked_waits_for_the_holder(
     """Why SKIP LOCKED: with a plain FOR UPDATE, each claim waits for the previous one's
     commit, so workers take jobs one at a time however many there are."""
     await fill(maker, 2)
-    async with maker() as probe:
-        if probe.get_bind().dialect.name != "postgresql":
-            pytest.skip("sqlite: no row locks")
-        plain = (
-            select(Job).where(Job.status == "queued").order_by(Job.id).limit(1).with_for_update()
-        )
-        async with maker() as first, maker() as second:
-            held = await claim_job(first)
-            waiter = asyncio.create_task(second.scalar(plain))
-            await wait_until_blocked(probe)
-            await first.commit()
-            # only now does the waiter see the first job claimed and take the next one
-            taken = await waiter
-            assert held is not None and taken is not None and taken.id != held.id
-            await second.rollback()
+    await require_backend(maker, "postgresql", "sqlite: no row locks")
+    plain = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1).with_for_update()
+    async with maker() as probe, maker() as first, maker() as second:
+        held = await claim_job(first)
+        waiter = asyncio.create_task(second.scalar(plain))
+        await wait_until_blocked(probe)
+        await first.commit()
+        # only now does the waiter see the first job claimed and take the next one
+        taken = await waiter
+        assert held is not None and taken is not None and taken.id != held.id
+        await second.rollback()

@@ -14,6 +14,7 @@ from taskapp.locking import get_for_update
 
 from tests.patterns.models import Task
 from tests.patterns.more_models import Memo
+from tests.patterns.support import require_backend
 
 
 async def test_patch_task_etag_if_match_flow(client: AsyncClient) -> None:
@@ -98,9 +99,7 @@ async def test_get_for_update_holds_the_row_on_postgresql(
 ) -> None:
     async with maker() as session, session.begin():
         session.add(Memo(slug="m"))
-    async with maker() as probe:
-        if probe.get_bind().dialect.name != "postgresql":
-            pytest.skip("sqlite: no row locks; see the write-lock test")
+    await require_backend(maker, "postgresql", "sqlite: no row locks; see the write-lock test")
     async with maker() as holder, maker() as other:
         memo = await holder.scalar(select(Memo))
         assert memo is not None
@@ -143,9 +142,9 @@ async def test_increment_without_lock_loses_updates_on_postgresql(
 ) -> None:
     async with maker() as session, session.begin():
         session.add(Memo(slug="m"))
-    async with maker() as probe:
-        if probe.get_bind().dialect.name != "postgresql":
-            pytest.skip("sqlite: BEGIN IMMEDIATE serializes the two transactions")
+    await require_backend(
+        maker, "postgresql", "sqlite: BEGIN IMMEDIATE serializes the two transactions"
+    )
     first, second = maker(), maker()
     async with first, second:
         mine = await first.scalar(select(Memo))

@@ -15,6 +15,7 @@ from taskapp.tags import Tag, get_or_create_tags, set_tags
 
 from tests.patterns.models import Task
 from tests.patterns.more_models import Assignment, Person
+from tests.patterns.support import race_check_then_insert, require_backend
 
 NAMES = ["backend", "bug", "urgent"]
 
@@ -39,22 +40,15 @@ async def test_check_then_insert_tags_races_into_integrity_error(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The naive get-or-create: SELECT the names, INSERT the missing ones."""
-    async with maker() as probe:
-        if probe.get_bind().dialect.name == "sqlite":
-            pytest.skip(
-                "sqlite: BEGIN IMMEDIATE runs one writing transaction at a time, so the check "
-                "and the insert of two requests cannot interleave"
-            )
-    async with maker() as first, maker() as second:
-        # both requests find no tag "bug"...
-        for session in (first, second):
-            assert await session.scalar(select(Tag).where(Tag.name == "bug")) is None
-        # ...both insert it; the first commits, the second hits the unique constraint: a 500
-        first.add(Tag(name="bug"))
-        await first.commit()
-        second.add(Tag(name="bug"))
-        with pytest.raises(IntegrityError):
-            await second.commit()
+    await require_backend(
+        maker,
+        "postgresql",
+        "sqlite: BEGIN IMMEDIATE runs one writing transaction at a time, so the check and the "
+        "insert of two requests cannot interleave",
+    )
+    await race_check_then_insert(
+        maker, select(Tag).where(Tag.name == "bug"), lambda: Tag(name="bug")
+    )
 
 
 async def test_replace_unloaded_lazy_raise_collection_raises(session: AsyncSession) -> None:

@@ -8,13 +8,14 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taskapp.db import utc_now
 from taskapp.upsert import upsert, upsert_many
 
 from tests.patterns.models import Task
 from tests.patterns.more_models import Memo
+from tests.patterns.support import race_check_then_insert, require_backend
 
 
 async def test_put_task_creates_then_updates(client: AsyncClient) -> None:
@@ -46,17 +47,12 @@ async def test_check_then_insert_upsert_races_into_integrity_error(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The naive upsert: SELECT by key, then INSERT when nothing was found."""
-    async with maker() as probe:
-        if probe.get_bind().dialect.name == "sqlite":
-            pytest.skip("sqlite: BEGIN IMMEDIATE serializes the two transactions")
-    async with maker() as first, maker() as second:
-        for session in (first, second):
-            assert await session.scalar(select(Memo).where(Memo.slug == "m")) is None
-        first.add(Memo(slug="m"))
-        await first.commit()
-        second.add(Memo(slug="m"))
-        with pytest.raises(IntegrityError):
-            await second.commit()
+    await require_backend(
+        maker, "postgresql", "sqlite: BEGIN IMMEDIATE serializes the two requests"
+    )
+    await race_check_then_insert(
+        maker, select(Memo).where(Memo.slug == "m"), lambda: Memo(slug="m")
+    )
 
 
 async def test_upsert_returns_created_flag(session: AsyncSession) -> None:
