@@ -118,8 +118,10 @@ async def page_posts(
     """Newest posts first, a page at a time; pass the returned cursor to get the next page."""
     stmt = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
     if after is not None:
-        # id breaks ties between equal timestamps, so no row is skipped or repeated
-        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(*after))
+        # id breaks ties between equal timestamps, so no row is skipped or repeated; a plain
+        # tuple binds each value through its column's type (UTCDateTime turns an offset into
+        # UTC), where tuple_(*after) would bind a plain DateTime that SQLite compares as text
+        stmt = stmt.where(tuple_(Post.created_at, Post.id) < after)
     posts = (await session.scalars(stmt.limit(limit + 1))).all()
     if len(posts) <= limit:
         return posts, None
