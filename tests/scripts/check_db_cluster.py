@@ -6,25 +6,19 @@ the `postgres` OS user, in a temporary directory, on a free port of 127.0.0.1 on
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 class ClusterUnavailable(Exception):
     """This machine cannot start a cluster (not root, no PostgreSQL 15 binaries, no runuser)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _as_postgres(*command: str | Path, cwd: Path) -> None:
