@@ -151,6 +151,8 @@ def run(
     """Parse argv and run the command under the contract: exit codes, error line, JSON, masks."""
     argv = sys.argv[1:] if argv is None else argv
     out = Output(parser.prog, "--json" in argv)
+    # a URL given where argparse refuses it is echoed in the error line: masked there too
+    out.hide(*(arg for arg in argv if "://" in arg))
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:

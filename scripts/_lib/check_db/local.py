@@ -219,13 +219,7 @@ def check_settings(settings: AppSettings) -> Check:
     if settings.problem:
         return Check("settings", SKIP, f"cannot read them: {settings.problem}", details)
     if settings.error is not None:
-        return Check(
-            "settings",
-            FAIL,
-            f"{settings.error}: the app would not start; fix it in the environment or .env "
-            f"(read by {settings.origin})",
-            details,
-        )
+        return Check("settings", FAIL, settings.error, details)
     return Check("settings", OK, f"they load, read by {settings.origin}", details)
 
 

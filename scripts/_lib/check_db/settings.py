@@ -19,6 +19,8 @@ from _lib.urls import mask
 
 SKILL_CONFIG = ASSETS / "app" / "db" / "config.py"
 CLASS_NAME = "DatabaseSettings"
+# what a settings module needs installed: without them, check_db says so instead of reading
+LIBRARIES = {"pydantic", "pydantic_settings", "sqlalchemy"}
 _loaded = itertools.count()
 
 
@@ -30,7 +32,7 @@ class AppSettings:
     origin: str
     # the validated settings, URLs masked; None when they do not load
     values: dict[str, Any] | None = None
-    # the app's own one-line error when they do not load
+    # why they do not load, and the fix: the app's own one-line error first, when it has one
     error: str | None = None
     # DATABASE_URL as read (the environment over .env), before validation; None when unset
     raw_url: str | None = None
@@ -116,7 +118,10 @@ def _read(cls: Any, project: Path, origin: str) -> AppSettings:
         result.error = f"cannot read {project / '.env'}: {exc.strerror or type(exc).__name__}"
         return result
     except ValueError as exc:
-        result.error = _one_line(exc)
+        result.error = (
+            f"{_one_line(exc)}: the app would not start; fix it in the environment or "
+            f"{project / '.env'} (read by {origin})"
+        )
     else:
         values = settings.model_dump(mode="json")
         result.secrets = [v for k, v in values.items() if k.endswith("_url") and v]
@@ -154,17 +159,16 @@ def load(project: Path) -> AppSettings:
             module = _import(config)
             cls = _settings_class(module)
         except ImportError as exc:
-            if exc.name and exc.name.split(".")[0] in {
-                "pydantic",
-                "pydantic_settings",
-                "sqlalchemy",
-            }:
+            if (exc.name or "").split(".")[0] in LIBRARIES:
                 return AppSettings(origin, problem=f"{exc.name} is not installed (see installed)")
-            return AppSettings(origin, error=f"cannot import {origin}: {_one_line(exc)}")
+            broken = _one_line(exc)
         except Exception as exc:
-            return AppSettings(
-                origin, error=f"cannot import {origin}: {type(exc).__name__}: {_one_line(exc)}"
-            )
-        if cls is None:
-            return AppSettings(origin, error=f"{origin} defines no pydantic-settings class")
+            broken = f"{type(exc).__name__}: {_one_line(exc)}"
+        else:
+            if cls is not None:
+                return _read(cls, project, origin)
+            broken = "it defines no pydantic-settings class"
+        return AppSettings(
+            origin, error=f"cannot import {origin}: {broken}: the app would not start either"
+        )
         return _read(cls, project, origin)
