@@ -14,56 +14,84 @@ import check_db
 from tests.helpers import free_port
 from tests.scripts.support import PASSWORD, line, run, with_password
 
-
-@pytest.mark.postgresql
-def test_report_connection_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    port = free_port()
-    url = f"postgresql+asyncpg://app:{PASSWORD}@127.0.0.1:{port}/app"
-    code, output = run(check_db.main, capsys, "--url", url)
-    assert code == 1
-    assert line(output, "connect") == (
-        f"FAIL connect: connection refused at 127.0.0.1:{port}: nothing listens there; "
-        "start PostgreSQL or fix the host and port in the URL"
-    )
-
-
-@pytest.mark.postgresql
-def test_report_server_that_never_answers_within_timeout(
-    capsys: pytest.CaptureFixture[str], silent_server: int
-) -> None:
-    url = f"postgresql+asyncpg://app:{PASSWORD}@127.0.0.1:{silent_server}/app"
-    code, output = run(check_db.main, capsys, "--url", url, "--timeout", "0.3")
-    assert code == 1
-    assert line(output, "connect").startswith(
-        f"FAIL connect: no answer from 127.0.0.1:{silent_server} within 0.3 s: "
-    )
-
-
-@pytest.mark.postgresql
-def test_report_wrong_password(capsys: pytest.CaptureFixture[str], scram_server: str) -> None:
-    # the right password is the one the output must never show, so the URL carries a wrong one
-    # that contains it
-    url = f"postgresql+asyncpg://postgres:{PASSWORD}x@{scram_server}/postgres"
-    code, output = run(check_db.main, capsys, "--url", url)
-    assert code == 1
-    assert line(output, "connect") == (
-        f"FAIL connect: password authentication failed for user 'postgres' at {scram_server}: "
+# case: (server, URL with {address} and {password}, extra arguments, the connect line's start)
+CONNECT_FAILURES = {
+    "refused": (
+        "closed",
+        "postgresql+asyncpg://app:{password}@{address}/app",
+        (),
+        "FAIL connect: connection refused at {address}: nothing listens there; "
+        "start PostgreSQL or fix the host and port in the URL",
+    ),
+    "no-answer-within-timeout": (
+        "silent",
+        "postgresql+asyncpg://app:{password}@{address}/app",
+        ("--timeout", "0.3"),
+        "FAIL connect: no answer from {address} within 0.3 s: ",
+    ),
+    # the right password is the one the output must never show: the URL's wrong one contains it
+    "wrong-password": (
+        "scram",
+        "postgresql+asyncpg://postgres:{password}x@{address}/postgres",
+        (),
+        "FAIL connect: password authentication failed for user 'postgres' at {address}: "
         "the password is wrong or the user does not exist; "
-        "fix the URL (percent-encode special characters)"
-    )
+        "fix the URL (percent-encode special characters)",
+    ),
+    # with scram-sha-256 the server does not say whether the user exists
+    "unknown-user-password-checked": (
+        "scram",
+        "postgresql+asyncpg://nobody_here:{password}@{address}/postgres",
+        (),
+        "FAIL connect: password authentication failed for user 'nobody_here'",
+    ),
+    "unknown-user-trusted": (
+        "local",
+        "postgresql+asyncpg://check_db_no_such_user:{password}@{address}/postgres",
+        (),
+        "FAIL connect: user 'check_db_no_such_user' does not exist at {address}: create it "
+        "(CREATE ROLE \"check_db_no_such_user\" LOGIN PASSWORD '...')",
+    ),
+    "unknown-database": (
+        "local",
+        "postgresql+asyncpg://postgres:{password}@{address}/check_db_no_such_db",
+        (),
+        "FAIL connect: database 'check_db_no_such_db' does not exist at {address}: create it "
+        "(createdb -h 127.0.0.1 -p 5432 -U postgres check_db_no_such_db)",
+    ),
+    # initdb leaves SSL off, as on many development servers
+    "ssl-not-offered": (
+        "scram",
+        "postgresql+asyncpg://postgres:{password}@{address}/postgres?ssl=require",
+        (),
+        "FAIL connect: {address} does not offer SSL but the URL asks for it: "
+        "remove ssl= or use ssl=prefer",
+    ),
+}
+
+
+def server_address(kind: str, request: pytest.FixtureRequest) -> str:
+    if kind == "closed":
+        return f"127.0.0.1:{free_port()}"
+    if kind == "silent":
+        return f"127.0.0.1:{request.getfixturevalue('silent_server')}"
+    if kind == "scram":
+        return str(request.getfixturevalue("scram_server"))
+    url = make_url(request.getfixturevalue("postgresql_url"))
+    return f"{url.host}:{url.port or 5432}"
 
 
 @pytest.mark.postgresql
-def test_report_unknown_user_on_server_that_checks_passwords(
-    capsys: pytest.CaptureFixture[str], scram_server: str
+@pytest.mark.parametrize("case", list(CONNECT_FAILURES))
+def test_report_connection_failure_with_fix(
+    case: str, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # with scram-sha-256 the server does not say whether the user exists
-    url = f"postgresql+asyncpg://nobody_here:{PASSWORD}@{scram_server}/postgres"
-    code, output = run(check_db.main, capsys, "--url", url)
+    server, url, args, expected = CONNECT_FAILURES[case]
+    address = server_address(server, request)
+    given = url.format(address=address, password=PASSWORD)
+    code, output = run(check_db.main, capsys, "--url", given, *args)
     assert code == 1
-    assert line(output, "connect").startswith(
-        "FAIL connect: password authentication failed for user 'nobody_here'"
-    )
+    assert line(output, "connect").startswith(expected.format(address=address))
 
 
 @pytest.mark.postgresql
@@ -75,44 +103,6 @@ def test_connect_with_right_password_never_shows_it(
     assert code == 0, output
     document = json.loads(output)
     assert document["url"] == f"postgresql+asyncpg://postgres:***@{scram_server}/postgres"
-
-
-@pytest.mark.postgresql
-def test_report_unknown_user_on_trusting_server(
-    capsys: pytest.CaptureFixture[str], postgresql_url: str
-) -> None:
-    url = make_url(with_password(postgresql_url)).set(username="check_db_no_such_user")
-    code, output = run(check_db.main, capsys, "--url", url.render_as_string(hide_password=False))
-    assert code == 1
-    assert line(output, "connect").startswith(
-        "FAIL connect: user 'check_db_no_such_user' does not exist at "
-    )
-    assert "create it (CREATE ROLE \"check_db_no_such_user\" LOGIN PASSWORD '...')" in output
-
-
-@pytest.mark.postgresql
-def test_report_unknown_database(capsys: pytest.CaptureFixture[str], postgresql_url: str) -> None:
-    url = make_url(with_password(postgresql_url)).set(database="check_db_no_such_db")
-    code, output = run(check_db.main, capsys, "--url", url.render_as_string(hide_password=False))
-    assert code == 1
-    assert line(output, "connect").startswith(
-        "FAIL connect: database 'check_db_no_such_db' does not exist at "
-    )
-    assert "(createdb -h 127.0.0.1 -p 5432 -U postgres check_db_no_such_db)" in output
-
-
-@pytest.mark.postgresql
-def test_report_ssl_that_server_does_not_offer(
-    capsys: pytest.CaptureFixture[str], scram_server: str
-) -> None:
-    # initdb leaves SSL off, as on many development servers
-    url = f"postgresql+asyncpg://postgres:{PASSWORD}@{scram_server}/postgres?ssl=require"
-    code, output = run(check_db.main, capsys, "--url", url)
-    assert code == 1
-    assert line(output, "connect") == (
-        f"FAIL connect: {scram_server} does not offer SSL but the URL asks for it: "
-        "remove ssl= or use ssl=prefer"
-    )
 
 
 def test_pass_every_check(capsys: pytest.CaptureFixture[str], empty_database_url: str) -> None:

@@ -1,13 +1,12 @@
 """Fixtures for checking the skill as a package: its manifest, frontmatter and tracked files."""
 
-import subprocess
 import tomllib
 from typing import Any
 
 import pytest
 
 from tests.helpers import ROOT
-from tests.skill.support import load_manifest, split_frontmatter
+from tests.skill.support import load_manifest, split_frontmatter, tracked_modes
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,16 +46,4 @@ def pyproject() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def tracked_files() -> dict[str, str]:
     """Every tracked path, with its git mode (100644 or 100755), as a fresh clone would have it."""
-    out = subprocess.run(
-        ["git", "ls-files", "--stage", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    modes = {}
-    for entry in filter(None, out.split("\0")):
-        meta, path = entry.split("\t", 1)
-        modes[path] = meta.split()[0]
-    return modes
+    return tracked_modes()

@@ -30,14 +30,29 @@ def load_manifest() -> dict[str, Any]:
     return data
 
 
-def candidate_files(folder: str = ".") -> set[str]:
-    """Files tracked or about to be (untracked but not ignored): what the next commit can ship."""
+def _git_files(*args: str) -> list[str]:
+    """The NUL-separated entries `git ls-files -z args` prints for the repository."""
     out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", folder],
+        ["git", "ls-files", "-z", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     ).stdout
-    return {path for path in out.split("\0") if path and (ROOT / path).is_file()}
+    return [entry for entry in out.split("\0") if entry]
+
+
+def candidate_files(folder: str = ".") -> set[str]:
+    """Files tracked or about to be (untracked but not ignored): what the next commit can ship."""
+    found = _git_files("--cached", "--others", "--exclude-standard", "--", folder)
+    return {path for path in found if (ROOT / path).is_file()}
+
+
+def tracked_modes() -> dict[str, str]:
+    """Every tracked path, with its git mode (100644 or 100755), as a fresh clone would have it."""
+    modes = {}
+    for entry in _git_files("--stage"):
+        meta, path = entry.split("\t", 1)
+        modes[path] = meta.split()[0]
+    return modes
