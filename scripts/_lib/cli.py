@@ -69,16 +69,18 @@ class Parser(argparse.ArgumentParser):
         super().__init__(
             prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
         )
+        # listed after the command's own options, under a heading of their own
+        shared = self.add_argument_group("options the skill's commands share (scripts/README.md)")
         if json_option:
-            self.add_argument(
+            shared.add_argument(
                 "--json",
                 action="store_true",
                 help="print one JSON document on stdout instead of lines (default: off)",
             )
-        self.add_argument(
+        shared.add_argument(
             "--debug",
             action="store_true",
-            help="show the traceback of an internal error (default: off)",
+            help="show the traceback of an error (default: off)",
         )
 
     def error(self, message: str) -> NoReturn:
