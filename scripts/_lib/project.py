@@ -84,7 +84,22 @@ def install_command(tool: Tool, packages: list[str], dev: bool = False) -> str:
     return f"python -m pip install {specs}"
 
 
-def install_steps(tool: Tool, known: dict[str, str] | None = None) -> list[dict[str, str]]:
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ @]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def listed_requirements(path: Path) -> set[str]:
+    """The package names a requirements file lists (options, comments and blanks left out)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {_name(line) for line in lines if line.strip()[:1].isalnum()}
+
+
+def install_steps(
+    tool: Tool, root: Path, known: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     """The next steps that install the layer's dependencies: titles and shell code."""
     known = skill_requirements() if known is None else known
     runtime = [requirement(name, known) for name in RUNTIME]
@@ -102,11 +117,19 @@ def install_steps(tool: Tool, known: dict[str, str] | None = None) -> list[dict[
             }
         ]
     if tool.name == "requirements":
+        listed = listed_requirements(root / "requirements.txt")
+        present = [spec for spec in [*runtime, *dev] if _name(spec) in listed]
+        update = (
+            f" Already listed, so change those lines rather than add them: {', '.join(present)}."
+            if present
+            else ""
+        )
         return [
             {
                 "title": "Add these lines to requirements.txt (the test tools too, or to the "
-                f"file you keep them in), at least the versions the layer was tested with. {why}:",
-                "code": "\n".join([*runtime, *dev]),
+                f"file you keep them in), at least the versions the layer was tested with. {why}."
+                f"{update}",
+                "code": "\n".join(s for s in [*runtime, *dev] if s not in present),
             },
             {
                 "title": "Install them into the project's virtual environment (activate it "

@@ -69,19 +69,25 @@ def test_print_add_command_of_project_tool(
 def test_print_requirements_lines_and_pip_install_r(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = projects.write(projects.app_layout(tmp_path), {"requirements.txt": "fastapi\n"})
+    listed = "# web\nFastAPI==0.121.2\n-r base.txt\n"
+    project = projects.write(projects.app_layout(tmp_path), {"requirements.txt": listed})
     steps = next_steps(project, capsys)
     lines, install = steps[0], steps[1]
     assert lines["title"].startswith("Add these lines to requirements.txt")
-    requirements = [Requirement(line) for line in lines["code"].splitlines()]
     bounds = skill_bounds()
-    assert [r.name for r in requirements] == [Requirement(n).name for n in [*RUNTIME, *DEV]]
+    # fastapi is listed already: its line is to change, not to be added a second time
+    assert lines["title"].endswith(
+        f"Already listed, so change those lines rather than add them: fastapi{bounds['fastapi']}."
+    )
+    requirements = [Requirement(line) for line in lines["code"].splitlines()]
+    expected = [Requirement(n).name for n in [*RUNTIME, *DEV] if n != "fastapi"]
+    assert [r.name for r in requirements] == expected
     assert all(str(r.specifier) == bounds[r.name] for r in requirements)
     assert install["code"] == "python -m pip install -r requirements.txt"
     assert "python3 -m venv .venv" in install["title"]
     codes = "\n".join(step["code"] for step in steps)
     assert "\nalembic upgrade head" in codes and "\npython -m pytest" in codes
-    assert "uv " not in codes and (project / "requirements.txt").read_text() == "fastapi\n"
+    assert "uv " not in codes and (project / "requirements.txt").read_text() == listed
 
 
 def test_print_pip_in_a_virtual_environment_without_any_tool(
