@@ -3,11 +3,12 @@
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db.config import DatabaseSettings
+from app.db.urls import asyncpg_url
 
 # behind PgBouncer's transaction pooling each transaction may run on another server
 # connection: asyncpg's statement cache and SQLAlchemy's both name their prepared statements,
@@ -17,7 +18,8 @@ PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_s
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the engine for settings.database_url: pooled for a server, SQLite-safe for a file."""
-    url = make_url(settings.database_url)
+    # a provider's postgres:// URL with sslmode= works as given: see app/db/urls.py
+    url, connect_args = asyncpg_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         # pool sizing means nothing for a local file and raises for :memory: (a single connection)
         engine = create_async_engine(url, echo=settings.db_echo)
@@ -30,7 +32,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        connect_args=PGBOUNCER_CONNECT_ARGS if settings.db_pgbouncer else {},
+        connect_args=connect_args | (PGBOUNCER_CONNECT_ARGS if settings.db_pgbouncer else {}),
     )
     if settings.db_pool_pre_ping:
         _ping_on_checkout(engine)
