@@ -1,8 +1,9 @@
-"""Helpers the repository's tests share: where things are, a free port, running a command."""
+"""Helpers the repository's tests share: where things are, copies of them, running a command.
+
+Servers of their own, and a free port for them, are in tests/servers.py."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 SCRIPTS = ROOT / "scripts"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def copy_asset_project(root: Path) -> Path:

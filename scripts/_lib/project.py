@@ -15,6 +15,8 @@ from _lib import SKILL
 # what the layer needs at run time, and for the copied tests
 RUNTIME = ["sqlalchemy[asyncio]", "alembic", "fastapi", "pydantic-settings", "asyncpg", "aiosqlite"]
 DEV = ["pytest", "pytest-asyncio", "httpx"]
+# what the examples add: the users' password hashing (security.py)
+EXAMPLES_RUNTIME = ["argon2-cffi"]
 VENV = "python3 -m venv .venv && . .venv/bin/activate"
 
 
@@ -98,11 +100,12 @@ def listed_requirements(path: Path) -> set[str]:
 
 
 def install_steps(
-    tool: Tool, root: Path, known: dict[str, str] | None = None
+    tool: Tool, root: Path, examples: bool = True, known: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
-    """The next steps that install the layer's dependencies: titles and shell code."""
+    """The next steps that install the layer's dependencies (and the examples'), with shell code."""
     known = skill_requirements() if known is None else known
-    runtime = [requirement(name, known) for name in RUNTIME]
+    names = [*RUNTIME, *(EXAMPLES_RUNTIME if examples else [])]
+    runtime = [requirement(name, known) for name in names]
     dev = [requirement(name, known) for name in DEV]
     why = (
         "Both drivers are run-time dependencies: the app connects to SQLite when DATABASE_URL "

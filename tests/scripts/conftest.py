@@ -11,7 +11,8 @@ import pytest
 
 from tests.helpers import copy_asset_project
 from tests.scripts.check_db_cluster import ClusterUnavailable, scram_cluster
-from tests.scripts.support import PASSWORD, skip_or_fail
+from tests.scripts.support import PASSWORD
+from tests.servers import skip_or_fail
 
 # the variables the scripts read; each test sets the ones it needs
 APP_VARIABLES = (

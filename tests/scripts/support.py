@@ -1,7 +1,6 @@
 """Helpers for the script tests: run a command's main() and read its report."""
 
 import asyncio
-import os
 import re
 from collections.abc import Callable
 
@@ -62,9 +61,3 @@ def stamp(url: str, *revisions: str) -> None:
         await engine.dispose()
 
     asyncio.run(write())
-
-
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)

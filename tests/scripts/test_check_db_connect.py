@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import check_db
-from tests.helpers import free_port
 from tests.scripts.support import PASSWORD, line, run, with_password
+from tests.servers import free_port
 
 # case: (server, URL with {address} and {password}, extra arguments, the connect line's start)
 CONNECT_FAILURES = {

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from _lib import cli
-from tests.helpers import ROOT, copy_asset_project, free_port, run_script, run_with_closed_stdout
+from tests.helpers import ROOT, copy_asset_project, run_script, run_with_closed_stdout
 from tests.scripts.support import PASSWORD
+from tests.servers import free_port
 
 WEB_MAIN = 'from fastapi import FastAPI\n\napp = FastAPI(title="web")\n'
 TWO_HEADS = 'revision = "{rev}"\ndown_revision = "{first}"\n'

@@ -2,6 +2,7 @@
 requirements.txt, or pip in a new virtual environment), with the skill's version bounds, and
 runs the later commands through that tool too."""
 
+import json
 import shlex
 import tomllib
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 
 import scaffold
-from _lib.project import DEV, RUNTIME
+from _lib.project import DEV, EXAMPLES_RUNTIME, RUNTIME
 from tests.helpers import ROOT
 from tests.scripts import scaffold_projects as projects
 
@@ -25,8 +26,6 @@ def skill_bounds() -> dict[str, str]:
 
 
 def next_steps(project: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    import json
-
     assert scaffold.main([str(project), "--dry-run", "--json"]) == 0
     steps: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["next_steps"]
     return steps
@@ -56,7 +55,7 @@ def test_print_add_command_of_project_tool(
     runtime, dev = steps[0]["code"].splitlines()
     assert runtime.startswith(add) and dev.startswith(add_dev or add)
     bounds = skill_bounds()
-    for line, names in ((runtime, RUNTIME), (dev, DEV)):
+    for line, names in ((runtime, [*RUNTIME, *EXAMPLES_RUNTIME]), (dev, DEV)):
         requirements = installed(shlex.split(line))
         assert [r.name for r in requirements] == [Requirement(n).name for n in names]
         assert all(str(r.specifier) == bounds[r.name] for r in requirements), line
@@ -80,7 +79,8 @@ def test_print_requirements_lines_and_pip_install_r(
         f"Already listed, so change those lines rather than add them: fastapi{bounds['fastapi']}."
     )
     requirements = [Requirement(line) for line in lines["code"].splitlines()]
-    expected = [Requirement(n).name for n in [*RUNTIME, *DEV] if n != "fastapi"]
+    listed_names = [*RUNTIME, *EXAMPLES_RUNTIME, *DEV]
+    expected = [Requirement(n).name for n in listed_names if n != "fastapi"]
     assert [r.name for r in requirements] == expected
     assert all(str(r.specifier) == bounds[r.name] for r in requirements)
     assert install["code"] == "python -m pip install -r requirements.txt"
@@ -98,7 +98,7 @@ def test_print_pip_in_a_virtual_environment_without_any_tool(
     venv, activate, runtime, dev = steps[0]["code"].splitlines()
     assert (venv, activate) == ("python3 -m venv .venv", ". .venv/bin/activate")
     assert runtime.startswith("python -m pip install ") and dev.startswith("python -m pip install ")
-    assert len(installed(shlex.split(runtime))) == len(RUNTIME)
+    assert len(installed(shlex.split(runtime))) == len(RUNTIME) + len(EXAMPLES_RUNTIME)
     assert "No uv.lock, poetry.lock or requirements.txt here" in steps[0]["title"]
     assert "uv " not in "\n".join(step["code"] for step in steps)
 
@@ -112,3 +112,22 @@ def test_print_test_database_url_with_the_user_createdb_uses(
         "createdb -h localhost app_test",
         'export TEST_POSTGRES_URL="postgresql+asyncpg://$USER@localhost:5432/app_test"',
     ]
+
+
+def test_leave_out_the_examples_dependencies_without_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.write(projects.app_layout(tmp_path), {"uv.lock": ""})
+    assert scaffold.main([str(project), "--dry-run", "--json", "--no-examples"]) == 0
+    runtime = json.loads(capsys.readouterr().out)["next_steps"][0]["code"].splitlines()[0]
+    names = [r.name for r in installed(shlex.split(runtime))]
+    assert names == [Requirement(n).name for n in RUNTIME]
+    assert "argon2-cffi" not in runtime
+
+
+def test_match_the_command_skill_md_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.write(projects.app_layout(tmp_path), {"uv.lock": ""})
+    printed = next_steps(project, capsys)[0]["code"]
+    assert printed in (ROOT / "SKILL.md").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ def build_steps(
     inside = (factory.variable, factory.indent) if factory else None
     changes = app_changes(main_source, user_source, target, has_lifespan, dropped, inside)
     ignore = _steps.gitignore_step(layout.root)
-    steps = [*install_steps(tool, layout.root), *([ignore] if ignore else [])]
+    steps = [*install_steps(tool, layout.root, not no_examples), *([ignore] if ignore else [])]
     steps += [*_steps.app_steps(layout, changes), _steps.pytest_step(layout)]
     merge = _steps.conflict_step(plan.conflicts, layout.root)
     steps += [merge] if merge else []
