@@ -108,7 +108,7 @@ def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
     install = next(s["code"] for s in doc["next_steps"] if "pip install" in s["code"])
     assert install.splitlines()[-2:] == [
         'python -m pip install "sqlalchemy[asyncio]" alembic fastapi pydantic-settings asyncpg '
-        "aiosqlite",
+        "aiosqlite argon2-cffi",
         "python -m pip install pytest pytest-asyncio httpx",
     ]
 
