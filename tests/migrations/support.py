@@ -3,7 +3,6 @@
 import asyncio
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,22 +19,15 @@ from tests.databases import drop_database as drop_database
 from tests.databases import dsn as dsn
 from tests.databases import run_sql as run_sql
 from tests.databases import server_url as server_url
+from tests.helpers import SCRIPTS, copy_asset_project
 
-ROOT = Path(__file__).resolve().parents[2]
-ASSETS = ROOT / "assets"
-CHECK_MIGRATIONS = ROOT / "scripts" / "check_migrations.py"
+CHECK_MIGRATIONS = SCRIPTS / "check_migrations.py"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the asset project (app/, alembic.ini, migrations/) that a test may change."""
-    root = tmp_path / "project"
-    root.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__")
-    shutil.copytree(ASSETS / "app", root / "app", ignore=ignore)
-    shutil.copytree(ASSETS / "migrations", root / "migrations", ignore=ignore)
-    shutil.copy(ASSETS / "alembic.ini", root / "alembic.ini")
-    return root
+    return copy_asset_project(tmp_path / "project")
 
 
 def alembic_config(project: Path) -> Config:

@@ -111,5 +111,5 @@ def test_check_migrations_passes_with_second_revision(
     result = check_migrations(project, empty_database_url)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok    no drift" in result.stdout
-    assert "ok    downgrade base" in result.stdout
+    assert "OK   no drift" in result.stdout
+    assert "OK   downgrade base" in result.stdout

@@ -1,77 +1,24 @@
-"""A throwaway PostgreSQL cluster that checks passwords (scram-sha-256), for check_db's tests.
+"""A throwaway PostgreSQL cluster that checks passwords (scram-sha-256), for the tests that need
+a wrong password to fail: the local server trusts every password."""
 
-The local server trusts every password, so a wrong password cannot fail there. This one runs as
-the `postgres` OS user, in a temporary directory, on a free port of 127.0.0.1 only.
-"""
-
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from tests.servers import PG_BIN, ServerUnavailable, as_postgres, cluster
 
-
-class ClusterUnavailable(Exception):
-    """This machine cannot start a cluster (not root, no PostgreSQL 15 binaries, no runuser)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _as_postgres(*command: str | Path, cwd: Path) -> None:
-    result = subprocess.run(
-        ["runuser", "-u", "postgres", "--", *map(str, command)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{Path(command[0]).name} failed: {result.stdout}{result.stderr}")
+ClusterUnavailable = ServerUnavailable
+# the socket trusts the postgres OS user (to set the password); TCP asks for the password
+PASSWORD_HBA = ("local all all trust", "host all all 127.0.0.1/32 scram-sha-256")
 
 
 @contextmanager
 def scram_cluster(password: str) -> Iterator[str]:
     """Start a cluster whose superuser `postgres` has `password`; yield "127.0.0.1:PORT"."""
-    if os.geteuid() != 0 or shutil.which("runuser") is None:
-        raise ClusterUnavailable("needs root and runuser to start a cluster as postgres")
-    if not (PG_BIN / "initdb").exists():
-        raise ClusterUnavailable(f"no initdb in {PG_BIN}")
-    base = Path(tempfile.mkdtemp(prefix="check_db_pg_"))
-    try:
-        shutil.chown(base, "postgres")
-        password_file = base / "password"
-        password_file.write_text(password + "\n", encoding="utf-8")
-        shutil.chown(password_file, "postgres")
-        data, port = base / "data", free_port()
-        _as_postgres(
-            PG_BIN / "initdb",
-            "--pgdata", data,
-            "--username", "postgres",
-            "--auth", "scram-sha-256",
-            "--pwfile", password_file,
-            "--encoding", "UTF8",
-            "--no-sync",
-            cwd=base,
+    with cluster(hba=PASSWORD_HBA) as server:
+        quoted = password.replace("'", "''")
+        as_postgres(
+            PG_BIN / "psql", "--no-psqlrc", "--host", server.base, "--port", str(server.port),
+            "--username", "postgres", "--command", f"ALTER ROLE postgres PASSWORD '{quoted}'",
+            cwd=server.base,
         )  # fmt: skip
-        settings = (
-            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base}"
-            " -c fsync=off -c max_connections=20"
-        )
-        start = [PG_BIN / "pg_ctl", "--pgdata", data, "--log", base / "log", "--wait"]
-        _as_postgres(*start, "--timeout", "60", "-o", settings, "start", cwd=base)
-        try:
-            yield f"127.0.0.1:{port}"
-        finally:
-            _as_postgres(PG_BIN / "pg_ctl", "--pgdata", data, "-m", "immediate", "stop", cwd=base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+        yield f"127.0.0.1:{server.port}"

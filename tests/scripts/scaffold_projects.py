@@ -93,6 +93,25 @@ def test_read_items(expected_items: list[dict[str, str]]) -> None:
     assert response.json() == expected_items
 """
 
+FACTORY_MAIN = '''\
+"""The service, built by a factory."""
+
+from fastapi import FastAPI
+
+
+def create_app() -> FastAPI:
+    application = FastAPI(title="factory")
+
+    @application.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ping": "pong"}
+
+    return application
+
+
+app = create_app()
+'''
+
 NAMED_MAIN = """\
 from fastapi import FastAPI
 
@@ -199,6 +218,11 @@ def named_package(root: Path) -> Path:
     )
 
 
+def factory_layout(root: Path) -> Path:
+    """An app built by create_app(), with `app = create_app()` at module level."""
+    return write(root, {"app/__init__.py": "", "app/main.py": FACTORY_MAIN})
+
+
 def tree_hashes(root: Path) -> dict[str, str]:
     """Every file and folder under root, with a hash of each file's bytes."""
     return {
@@ -214,11 +238,23 @@ def apply_app_changes(root: Path, changes: dict[str, Any]) -> None:
     path = root / changes["module"]
     lines = path.read_text().splitlines(keepends=True)
     tree = ast.parse("".join(lines))
+    factory = changes["factory"]
     # bottom to top, so each insertion leaves the line numbers above it valid
+    if factory:
+        # the app's lines go inside the factory, before its return (printed indented)
+        lines.insert(factory["return_line"] - 1, changes["after_app"] + "\n")
     app_at = changes["line"] - 1
     if changes["app_argument"]:
         lines[app_at] = lines[app_at].replace("FastAPI(", f"FastAPI({changes['app_argument']}, ")
-        lines.insert(app_at, changes["lifespan"] + "\n\n")
+        above = (
+            next(
+                (i for i, line in enumerate(lines) if line.startswith(f"def {factory['name']}(")),
+                app_at,
+            )
+            if factory
+            else app_at
+        )
+        lines.insert(above, changes["lifespan"] + "\n\n")
     if changes["lifespan_merge"]:
         at = next(i for i, line in enumerate(lines) if line.strip() == "yield")
         indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
@@ -227,7 +263,7 @@ def apply_app_changes(root: Path, changes: dict[str, Any]) -> None:
         node.end_lineno or 0 for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
     )
     lines.insert(last_import, "\n" + changes["imports"])
-    path.write_text("".join(lines) + "\n\n" + changes["after_app"])
+    path.write_text("".join(lines) + ("" if factory else "\n\n" + changes["after_app"]))
 
 
 def merge_conflicts(root: Path, conflicts: list[dict[str, str]]) -> None:

@@ -1,9 +1,10 @@
-"""scripts/check_migrations.py: passes on the assets, names each drift, and fails bad input in
-one line with exit code 2."""
+"""check_migrations.py: passes on the assets, names each drift, runs on an empty database of its
+own (never one from .env), and fails bad input in one line with exit code 2."""
 
 import asyncio
-import importlib.util
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,23 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.migrations.support import (
-    CHECK_MIGRATIONS,
-    check_migrations,
-    project,
-    run_sql,
-    table_names,
-)
-
-# the project fixture comes from tests/migrations; empty_database_url from tests/conftest.py
-__all__ = ["project"]
-
-spec = importlib.util.spec_from_file_location("check_migrations", CHECK_MIGRATIONS)
-assert spec and spec.loader
-script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(script)
-
-STEPS = ["single head", "upgrade head", "no drift", "downgrade base", "upgrade head again"]
+import check_migrations
+from _lib.check_migrations.database import table_names
+from _lib.check_migrations.steps import STEPS
+from tests.databases import run_sql
+from tests.helpers import run_script
+from tests.scripts.support import PASSWORD, stamp, with_password
 
 
 def error_line(err: str) -> str:
@@ -37,30 +27,57 @@ def error_line(err: str) -> str:
     return lines[0]
 
 
+def add_table(url: str, statement: str) -> None:
+    if make_url(url).get_backend_name() == "sqlite":
+        with sqlite3.connect(str(make_url(url).database)) as conn:
+            conn.execute(statement)
+    else:
+        asyncio.run(run_sql(url, statement))
+
+
 def test_check_passes_on_assets(
     project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = script.main([str(project), "--url", empty_database_url])
+    code = check_migrations.main([str(project), "--url", empty_database_url])
 
     out = capsys.readouterr().out
     assert code == 0, out
-    first, *steps = out.splitlines()
+    first, *steps, last = out.splitlines()
     assert first == f"database: {make_url(empty_database_url).render_as_string()} (from --url)"
-    assert [line.split(":")[0].removeprefix("ok    ") for line in steps] == STEPS
+    assert steps == [line for line in steps if line.startswith("OK   ")]
+    assert [line[5:].split(":")[0] for line in steps] == list(STEPS)
+    assert last == "check_migrations.py: all checks passed (5 ok)"
+
+
+def test_check_names_database_with_masked_password(
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if make_url(empty_database_url).get_backend_name() == "sqlite":
+        pytest.skip("sqlite: a SQLite URL has no password")
+    # the local server trusts every password, so this one connects, and must never show
+    url = with_password(empty_database_url)
+
+    code = check_migrations.main([str(project), "--url", url])
+
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    masked = make_url(url).render_as_string(hide_password=True)
+    assert out.splitlines()[0] == f"database: {masked} (from --url)"
+    assert PASSWORD not in out + err
 
 
 def test_check_prints_one_json_document(
     project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = script.main([str(project), "--url", empty_database_url, "--json"])
+    code = check_migrations.main([str(project), "--url", empty_database_url, "--json"])
 
     captured = capsys.readouterr()
     report = json.loads(captured.out)
-    assert code == 0
-    assert report["ok"] is True and report["error"] is None
+    assert (code, captured.err) == (0, "")
+    assert report["ok"] is True and report["error"] is None and report["exit_code"] == 0
     assert report["database"] == f"{make_url(empty_database_url).render_as_string()} (from --url)"
-    assert [step["name"] for step in report["steps"]] == STEPS
-    assert captured.err.startswith("database: ") and "ok    no drift" in captured.err
+    assert [check["name"] for check in report["checks"]] == list(STEPS)
+    assert {check["status"] for check in report["checks"]} == {"ok"}
 
 
 def test_check_defaults_to_throwaway_sqlite_in_current_directory(
@@ -68,7 +85,7 @@ def test_check_defaults_to_throwaway_sqlite_in_current_directory(
 ) -> None:
     monkeypatch.chdir(project)
 
-    code = script.main([])
+    code = check_migrations.main([])
 
     out = capsys.readouterr().out
     assert code == 0, out
@@ -108,11 +125,12 @@ def drift_models(project: Path) -> None:
 def test_check_names_each_model_change(project: Path, empty_database_url: str) -> None:
     drift_models(project)
 
-    result = check_migrations(project, empty_database_url)
+    # a fresh interpreter: this one has the asset app imported already
+    result = run_script("check_migrations", str(project), "--url", empty_database_url, cwd=project)
 
     assert result.returncode == 1, result.stdout + result.stderr
     failure = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
-    assert len(failure) == 1 and failure[0].startswith("FAIL  no drift: ")
+    assert len(failure) == 1 and failure[0].startswith("FAIL no drift: ")
     message = failure[0]
     assert "models have table tags that the migrations lack" in message
     assert "models have column users.nickname (VARCHAR(50)) that the migrations lack" in message
@@ -123,6 +141,7 @@ def test_check_names_each_model_change(project: Path, empty_database_url: str) -
     index = "index ix_posts_created_at_id on posts (created_at, id)"
     assert f"the migrations create {index} that the models lack" in message
     assert "alembic revision --autogenerate" in message
+    assert "SKIP downgrade base: an earlier step failed" in result.stdout
 
 
 def test_check_runs_from_another_directory(project: Path, tmp_path: Path) -> None:
@@ -130,7 +149,7 @@ def test_check_runs_from_another_directory(project: Path, tmp_path: Path) -> Non
     elsewhere.mkdir()
     url = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
 
-    result = check_migrations(project, url, "--json", cwd=elsewhere)
+    result = run_script("check_migrations", str(project), "--url", url, "--json", cwd=elsewhere)
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
@@ -170,13 +189,13 @@ def test_check_rejects_bad_input_in_one_line(
     elif case == "sync driver":
         url = f"sqlite:///{tmp_path / 'sync.db'}"
 
-    code = script.main([str(target), "--url", url])
+    code = check_migrations.main([str(target), "--url", url])
 
     captured = capsys.readouterr()
     assert code == 2
     assert "FAIL" not in captured.out and "Traceback" not in captured.out
     line = error_line(captured.err)
-    assert line.startswith("error  ") and expected in line
+    assert line.startswith("check_migrations.py: error: ") and expected in line
     assert "hunter2" not in line
 
 
@@ -190,72 +209,110 @@ def test_check_fails_on_two_heads(project: Path, capsys: pytest.CaptureFixture[s
             "def downgrade() -> None:\n    pass\n"
         )
 
-    code = script.main([str(project)])
+    code = check_migrations.main([str(project)])
 
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAIL  single head: 2 heads" in out and "alembic merge heads" in out
+    assert "FAIL single head: 2 heads" in out and "alembic merge heads" in out
 
 
 def test_check_refuses_database_with_tables(
     project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert script.main([str(project), "--url", empty_database_url]) == 0
-    assert asyncio.run(table_names(empty_database_url)) == set()
+    assert check_migrations.main([str(project), "--url", empty_database_url]) == 0
+    assert table_names(empty_database_url) == []
     # a database with a table of its own is refused before any migration runs
-    if make_url(empty_database_url).get_backend_name() == "sqlite":
-        import sqlite3
-
-        sqlite3.connect(make_url(empty_database_url).database).execute("CREATE TABLE keep (id int)")
-    else:
-        asyncio.run(run_sql(empty_database_url, "CREATE TABLE keep (id int)"))
+    add_table(empty_database_url, "CREATE TABLE keep (id int)")
     capsys.readouterr()
 
-    code = script.main([str(project), "--url", empty_database_url])
+    code = check_migrations.main([str(project), "--url", empty_database_url])
 
     assert code == 2
-    assert "already has tables (keep)" in error_line(capsys.readouterr().err)
-    assert asyncio.run(table_names(empty_database_url)) == {"keep"}
+    line = error_line(capsys.readouterr().err)
+    assert "already has tables (keep): the check needs an empty database of its own" in line
+    assert "separate from the tests' and the app's" in line and "createdb" in line
+    assert table_names(empty_database_url) == ["keep"]
+
+
+def test_check_accepts_empty_alembic_version_left_by_downgrade(
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what `alembic upgrade head` then `alembic downgrade base` leave behind
+    stamp(empty_database_url)
+    assert table_names(empty_database_url) == ["alembic_version"]
+
+    code = check_migrations.main([str(project), "--url", empty_database_url])
+
+    assert code == 0, capsys.readouterr()
+    assert table_names(empty_database_url) == []
+
+
+def test_check_refuses_stamped_alembic_version_with_what_to_do(
+    project: Path, empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stamp(empty_database_url, "abcdef123456")
+
+    code = check_migrations.main([str(project), "--url", empty_database_url])
+
+    assert code == 2
+    assert error_line(capsys.readouterr().err).endswith(
+        "has no tables but an alembic_version table stamped at abcdef123456: the check needs an "
+        "empty database of its own, separate from the tests' and the app's, as it drops every "
+        "table it finds there when it ends: create one (e.g. createdb -h 127.0.0.1 "
+        "migration_check) and pass its URL with --url, or leave --url out for a throwaway "
+        "SQLite file"
+    )
+    assert table_names(empty_database_url) == ["alembic_version"]
+
+
+@pytest.mark.sqlite
+def test_check_never_migrates_the_database_named_in_dotenv(project: Path, tmp_path: Path) -> None:
+    # env.py migrates MIGRATIONS_DATABASE_URL when it is set: a .env that names the real
+    # database must not see the check's upgrade and downgrade
+    real = tmp_path / "real.db"
+    (project / ".env").write_text(f"MIGRATIONS_DATABASE_URL=sqlite+aiosqlite:///{real}\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    check_url = f"sqlite+aiosqlite:///{tmp_path / 'check.db'}"
+
+    # the wrong way: DATABASE_URL alone, and env.py migrates the database .env names
+    naive = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        env={**env, "DATABASE_URL": check_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert naive.returncode == 0, naive.stderr
+    assert "users" in table_names(f"sqlite+aiosqlite:///{real}")
+    real.unlink()
+
+    result = run_script("check_migrations", str(project), "--url", check_url, cwd=project, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not real.exists()
 
 
 def test_check_explains_missing_alembic(tmp_path: Path) -> None:
     # -S skips site-packages: the interpreter a user might run without the project's packages
-    result = subprocess.run(
-        [sys.executable, "-S", str(CHECK_MIGRATIONS), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bare = [sys.executable, "-S"]
+    result = run_script("check_migrations", str(tmp_path), cwd=tmp_path, python=bare)
 
     assert result.returncode == 2
-    assert "is not importable: run this with the project's Python" in error_line(result.stderr)
-
-
-def test_check_help_says_where_it_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, "-S", str(CHECK_MIGRATIONS), "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    assert (
+        "alembic is not importable: run this with the project's Python "
+        "(`python .../check_migrations.py`)" in error_line(result.stderr)
     )
 
+
+def test_check_help_says_where_it_runs_and_which_database(tmp_path: Path) -> None:
+    result = run_script("check_migrations", "--help", cwd=tmp_path, python=[sys.executable, "-S"])
+
+    text = " ".join(result.stdout.split())
     assert result.returncode == 0
-    assert "Usage:" in result.stdout and "Examples:" in result.stdout
-    assert "alembic, sqlalchemy" in result.stdout
-    assert "To check PostgreSQL too" in result.stdout
-    assert "--url postgresql+asyncpg://postgres@127.0.0.1/migration_check" in result.stdout
-
-
-def test_check_names_database_with_masked_password(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    url = "postgresql+asyncpg://app:hunter2@127.0.0.1:1/x"
-
-    code = script.main([str(tmp_path / "missing"), "--url", url])
-
-    out = capsys.readouterr().out
-    assert code == 2
-    assert out == "database: postgresql+asyncpg://app:***@127.0.0.1:1/x (from --url)\n"
+    assert "Usage:" in text and "Examples:" in text
+    assert "alembic, sqlalchemy" in text
+    assert "give the check an empty database of its own, separate from the tests'" in text
+    assert "--url postgresql+asyncpg://postgres@127.0.0.1/migration_check" in text
 
 
 BROKEN_DOWNGRADE = '''"""a revision whose downgrade drops a table that does not exist"""
@@ -286,25 +343,25 @@ def test_check_names_revision_whose_downgrade_fails(
         BROKEN_DOWNGRADE.format(first=first)
     )
 
-    code = script.main([str(project), "--url", empty_database_url])
+    code = check_migrations.main([str(project), "--url", empty_database_url])
 
     out = capsys.readouterr().out
     assert code == 1
-    failure = out.strip().splitlines()[-1]
+    (failure,) = [line for line in out.splitlines() if line.startswith("FAIL")]
     assert failure.startswith(
-        "FAIL  downgrade base: failed in 2099_01_01_0000-c0ffee000001_broken.py:"
+        "FAIL downgrade base: failed in 2099_01_01_0000-c0ffee000001_broken.py:"
     )
     assert "no_such_table" in failure
-    assert "ok    no drift" in out
+    assert "OK   no drift" in out
     # the tables the failed run created are gone: the check can run again on this database
-    assert asyncio.run(table_names(empty_database_url)) == set()
+    assert table_names(empty_database_url) == []
 
 
 def test_check_debug_shows_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = script.main([str(tmp_path / "missing"), "--debug"])
+    code = check_migrations.main([str(tmp_path / "missing"), "--debug"])
 
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback (most recent call last)" in err and "NoneType: None" not in err
     assert "in check_project" in err
-    assert err.count("error  project folder") == 1
+    assert err.count("check_migrations.py: error: project folder") == 1

@@ -1,45 +1,20 @@
 """scripts/demo.py: the README's first command."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.scripts.pipes import run_with_closed_stdout
-
-DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
-
-
-def load_demo_main() -> object:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("demo_script", DEMO)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(DEMO), *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+import demo
+from tests.helpers import run_script
 
 
 # the demo's own mode is an embedded SQLite file; --url covers both backends below
 @pytest.mark.sqlite
 def test_demo_creates_and_reads_back_user_and_post_over_http(tmp_path: Path) -> None:
     database = tmp_path / "demo.db"
-    result = subprocess.run(
-        [sys.executable, str(DEMO), "--database", str(database)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_script("demo", "--database", str(database), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "POST /users -> 201" in lines
@@ -56,19 +31,18 @@ def test_demo_creates_and_reads_back_user_and_post_over_http(tmp_path: Path) -> 
 def test_demo_runs_on_given_url_and_drops_its_tables(
     tmp_path: Path, empty_database_url: str
 ) -> None:
-    result = run_demo("--url", empty_database_url, cwd=tmp_path)
+    result = run_script("demo", "--url", empty_database_url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "GET /posts -> 200" in result.stdout
-    again = run_demo("--url", empty_database_url, cwd=tmp_path)
+    again = run_script("demo", "--url", empty_database_url, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
 
 
 def test_demo_refuses_database_with_app_tables(tmp_path: Path, engine: AsyncEngine) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    result = run_demo("--url", url, cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().startswith("error: the database already has tables")
-    assert result.stdout == ""
+    result = run_script("demo", "--url", url, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("demo.py: error: the database already has tables")
 
 
 @pytest.mark.parametrize("case", ["exists", "no_folder"])
@@ -80,15 +54,8 @@ def test_demo_refuses_bad_database_path(
         target.write_bytes(b"user data")
     else:
         target = tmp_path / "missing" / "demo.db"
-    main = load_demo_main()
-    assert main(["--database", str(target)]) == 2  # type: ignore[operator]
+    assert demo.main(["--database", str(target)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert err.count("\n") == 1 and err.startswith("demo.py: error: ")
     if case == "exists":
         assert target.read_bytes() == b"user data"
-
-
-@pytest.mark.sqlite
-def test_demo_with_closed_stdout_prints_no_traceback(tmp_path: Path) -> None:
-    result = run_with_closed_stdout([sys.executable, str(DEMO)], cwd=tmp_path)
-    assert (result.returncode, result.stderr) == (0, "")

@@ -1,5 +1,6 @@
 """End to end: scaffold fresh FastAPI projects, follow the printed next steps, migrate them with
-Alembic and run each project's own tests in a subprocess, on SQLite and on PostgreSQL."""
+Alembic and run each project's own tests in a subprocess, on SQLite and on PostgreSQL; the
+scaffold run from a copy of the skill, from another folder, on the standard library alone."""
 
 import json
 import os
@@ -12,16 +13,17 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import ROOT, SCRIPTS
 from tests.scripts import scaffold_projects as projects
 
-REPO = Path(__file__).resolve().parents[2]
-SCAFFOLD = REPO / "scripts" / "scaffold.py"
+SCAFFOLD = SCRIPTS / "scaffold.py"
 
 # layout: (project builder, scaffold flags)
 LAYOUTS: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
     "app_main": (projects.app_layout, []),
     "src_package": (projects.src_layout, ["--db", "postgresql"]),
     "existing_project": (projects.existing_project, []),
+    "factory_app": (projects.factory_layout, []),
     "pyproject_named_no_examples": (projects.named_package, ["--no-examples"]),
 }
 
@@ -90,7 +92,7 @@ def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
     skill = tmp_path / ".claude" / "skills" / "database"
     for folder in ("scripts", "assets"):
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
-        shutil.copytree(REPO / folder, skill / folder, ignore=ignore)
+        shutil.copytree(ROOT / folder, skill / folder, ignore=ignore)
     project = projects.src_layout(tmp_path / "work" / "shop")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -103,10 +105,11 @@ def test_scaffold_runs_from_skill_copy_and_other_cwd(tmp_path: Path) -> None:
     assert (project / "src" / "myservice" / "db" / "session.py").is_file()
     assert list(elsewhere.iterdir()) == []
     # a skill folder without pyproject.toml: the same command, without version bounds
-    install = next(s["code"] for s in doc["next_steps"] if s["code"].startswith("uv add"))
-    assert install.splitlines() == [
-        'uv add "sqlalchemy[asyncio]" alembic fastapi pydantic-settings asyncpg aiosqlite',
-        "uv add --dev pytest pytest-asyncio httpx",
+    install = next(s["code"] for s in doc["next_steps"] if "pip install" in s["code"])
+    assert install.splitlines()[-2:] == [
+        'python -m pip install "sqlalchemy[asyncio]" alembic fastapi pydantic-settings asyncpg '
+        "aiosqlite argon2-cffi",
+        "python -m pip install pytest pytest-asyncio httpx",
     ]
 
     help_text = run([sys.executable, "-S", script, "--help"], elsewhere, _env()).stdout

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.skill.conftest import ROOT, candidate_files, split_frontmatter
+from tests.helpers import ROOT
+from tests.skill.support import candidate_files, split_frontmatter
 
 ALLOWED_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
 
@@ -105,11 +106,8 @@ def test_name_no_file_metadata_json() -> None:
 
 
 def _script_paths() -> list[str]:
-    return sorted(
-        p
-        for p in candidate_files()
-        if p.startswith("scripts/") and p.endswith(".py") and not Path(p).name.startswith("_")
-    )
+    # the commands: the .py files at the top of scripts/, not their private package _lib/
+    return sorted(p for p in candidate_files() if re.fullmatch(r"scripts/[^/_][^/]*\.py", p))
 
 
 def test_track_scripts_as_executable(tracked_files: dict[str, str]) -> None:

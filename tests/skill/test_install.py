@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.skill.conftest import ROOT
+from tests.helpers import copy_tracked_files
 
 SKILLS_VERSION = "1.7.4"
 NODE_VERSION = "22.23.3"
@@ -105,18 +105,6 @@ def node_path() -> str:
             staging.rename(target)
     assert _node_version(str(bin_dir / "node")) >= NODE_MINIMUM
     return f"{bin_dir}{os.pathsep}{path}"
-
-
-def _copy_tracked(tracked: dict[str, str], dest: Path) -> None:
-    """The files a clone would have, with the run bits git records."""
-    for rel, mode in tracked.items():
-        source = ROOT / rel
-        if not source.is_file():
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        target.chmod(0o755 if mode == "100755" else 0o644)
 
 
 def _new_fastapi_project(root: Path) -> Path:
@@ -219,7 +207,7 @@ def test_install_with_npm_skills_cli_then_scaffold_project_and_pass_its_tests(
 ) -> None:
     backend = "sqlite" if empty_database_url.startswith("sqlite") else "postgresql"
     source = tmp_path / "clone" / "database"
-    _copy_tracked(tracked_files, source)
+    copy_tracked_files(tracked_files, source)
     project = _new_fastapi_project(tmp_path / "shop")
 
     skill = _install(source, project, node_path)

@@ -1,20 +1,16 @@
-"""Database access for scripts/check_migrations.py: reach, inspect and empty a database."""
+"""Database access for check_migrations.py: reach, inspect and empty a database."""
 
 import asyncio
 from typing import Any
 
+from _lib.cli import UsageError
+from _lib.urls import mask
 
-class UsageError(Exception):
-    """Bad input: the check could not start (exit 2)."""
-
-
-def mask(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable URL>"
+EMPTY_DATABASE = (
+    "the check needs an empty database of its own, separate from the tests' and the app's, as "
+    "it drops every table it finds there when it ends: create one (e.g. createdb -h 127.0.0.1 "
+    "migration_check) and pass its URL with --url, or leave --url out for a throwaway SQLite file"
+)
 
 
 def first_line(exc: BaseException, secret: str | None = None) -> str:
@@ -55,6 +51,16 @@ def table_names(url: str) -> list[str]:
     return names
 
 
+def stamped_revisions(url: str) -> list[str]:
+    from sqlalchemy import text
+
+    rows: list[str] = run_on(
+        url,
+        lambda conn: list(conn.execute(text("select version_num from alembic_version")).scalars()),
+    )
+    return rows
+
+
 def empty_database(url: str) -> None:
     """Drop every table: the database was empty before the check, so they are all its own."""
     from sqlalchemy import MetaData
@@ -68,7 +74,8 @@ def empty_database(url: str) -> None:
 
 
 def check_database(url: str) -> None:
-    """Raise UsageError unless the database is reachable and empty."""
+    """Raise UsageError unless the database is reachable and empty. An empty alembic_version
+    table alone, which `alembic downgrade base` leaves behind, counts as empty."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -80,6 +87,7 @@ def check_database(url: str) -> None:
     secret = str(parsed.password) if parsed.password else None
     try:
         tables = table_names(url)
+        stamped = stamped_revisions(url) if tables == ["alembic_version"] else []
     except Exception as exc:
         if isinstance(exc, ImportError) or "async driver" in str(exc):
             fix = "use an installed async driver: postgresql+asyncpg:// or sqlite+aiosqlite://"
@@ -88,8 +96,13 @@ def check_database(url: str) -> None:
         else:
             fix = "fix the user, password or database name in --url"
         raise UsageError(f"cannot use {mask(url)}: {first_line(exc, secret)}; {fix}") from exc
-    if tables:
+    if tables == ["alembic_version"] and not stamped:
+        return
+    if stamped:
         raise UsageError(
-            f"{mask(url)} already has tables ({', '.join(sorted(tables)[:5])}): the check "
-            f"drops every table, so point --url at an empty database"
+            f"{mask(url)} has no tables but an alembic_version table stamped at "
+            f"{', '.join(stamped)}: {EMPTY_DATABASE}"
         )
+    if tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise UsageError(f"{mask(url)} already has tables ({shown}): {EMPTY_DATABASE}")

@@ -8,15 +8,19 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _check_db_url import FAIL, OK, SKIP, WARN, Check, DbUrl
+from _lib.check_db.settings import AppSettings
+from _lib.cli import FAIL, OK, SKIP, WARN, Check
+from _lib.project import Tool, install_command
+from _lib.urls import DbUrl
 
-# the asset's defaults (assets/app/db/config.py); the app itself is not imported
-DEFAULT_POOL_SIZE, DEFAULT_MAX_OVERFLOW = 5, 10
+# SQLAlchemy's own defaults, for a settings class without these fields
+POOL_DEFAULTS = {"db_pool_size": 5, "db_max_overflow": 10, "db_pgbouncer": False}
 ROUND_TRIPS = 5
+LIVE_CHECKS = ("connect", "pool", "migrations")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -105,14 +109,6 @@ async def check_connect(conn: Any, url: DbUrl, connect_ms: float, in_memory: boo
     )
 
 
-def _setting(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-
-
 POOL_QUERY = """
 select current_setting('max_connections')::int,
        current_setting('superuser_reserved_connections')::int
@@ -123,15 +119,14 @@ select current_setting('max_connections')::int,
 """
 
 
-async def check_pool(conn: Any, workers: int, environ: Mapping[str, str]) -> Check:
+async def check_pool(conn: Any, workers: int, settings: AppSettings) -> Check:
     """workers x (pool_size + max_overflow) against the connections the server allows this user."""
     from sqlalchemy import text
 
-    try:
-        pool_size = _setting(environ, "DB_POOL_SIZE", DEFAULT_POOL_SIZE)
-        max_overflow = _setting(environ, "DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW)
-    except ValueError as exc:
-        return Check("pool", FAIL, f"{exc}: the app would not start")
+    if settings.values is None:
+        return Check("pool", SKIP, "the app's settings do not load: fix settings first")
+    values = {**POOL_DEFAULTS, **settings.values}
+    pool_size, max_overflow = int(values["db_pool_size"]), int(values["db_max_overflow"])
     max_connections, reserved, in_use, role_limit, db_limit = (
         await conn.execute(text(POOL_QUERY))
     ).one()
@@ -143,7 +138,7 @@ async def check_pool(conn: Any, workers: int, environ: Mapping[str, str]) -> Che
     budget = workers * (pool_size + max_overflow)
     need = f"{workers} worker(s) x (pool_size {pool_size} + max_overflow {max_overflow}) = {budget}"
     details = {"budget": budget, "allowed": allowed, "in_use": in_use}
-    if environ.get("DB_PGBOUNCER", "").strip().lower() in {"1", "true", "yes", "on"}:
+    if values["db_pgbouncer"]:
         message = (
             f"DB_PGBOUNCER is on, so the app's {budget} connections go to PgBouncer "
             f"(max_client_conn); its server-side pools must fit {allowed} ({limit})"
@@ -191,7 +186,7 @@ def _heads(config_path: Path, project: Path) -> tuple[set[str], Any]:
         sys.path[:] = saved_path
 
 
-async def check_migrations(conn: Any, project: Path) -> Check:
+async def check_migrations(conn: Any, project: Path, tool: Tool) -> Check:
     """The database's alembic revision against the head of the project's migrations."""
     config_path = find_alembic_config(project)
     if config_path is None:
@@ -199,7 +194,11 @@ async def check_migrations(conn: Any, project: Path) -> Check:
     try:
         from alembic.runtime.migration import MigrationContext
     except ImportError:
-        return Check("migrations", FAIL, "alembic is not installed: run `uv add alembic`")
+        return Check(
+            "migrations",
+            FAIL,
+            f"alembic is not installed: run `{install_command(tool, ['alembic'])}`",
+        )
     try:
         heads, script = _heads(config_path, project)
     except Exception as exc:
@@ -209,15 +208,17 @@ async def check_migrations(conn: Any, project: Path) -> Check:
     )
     shown_heads = ", ".join(sorted(heads)) or "(none)"
     details: dict[str, object] = {"current": sorted(current), "heads": sorted(heads)}
-    upgrade = f"run `uv run alembic upgrade head` in {project}"
+    upgrade = f"run `{tool.run}alembic upgrade head` in {project}"
     if len(heads) > 1:
         message = (
-            f"the migrations have {len(heads)} heads ({shown_heads}): run `alembic merge heads`"
+            f"the migrations have {len(heads)} heads ({shown_heads}): "
+            f"run `{tool.run}alembic merge heads`"
         )
         return Check("migrations", FAIL, message, details)
     if not heads:
         message = (
-            "the migrations have no revision yet: run `alembic revision --autogenerate -m init`"
+            "the migrations have no revision yet: "
+            f"run `{tool.run}alembic revision --autogenerate -m init`"
         )
         return Check("migrations", WARN, message, details)
     if current == heads:
@@ -225,7 +226,7 @@ async def check_migrations(conn: Any, project: Path) -> Check:
     if not current:
         message = (
             f"the database has no alembic revision (head is {shown_heads}): {upgrade}, "
-            "or `alembic stamp head` if create_all() made its tables"
+            f"or `{tool.run}alembic stamp head` if create_all() made its tables"
         )
         return Check("migrations", FAIL, message, details)
     unknown = sorted(rev for rev in current if _lookup(script, rev) is None)
@@ -254,8 +255,9 @@ async def live_checks(
     in_memory: bool,
     timeout: float,
     workers: int,
-    environ: Mapping[str, str],
+    settings: AppSettings,
     project: Path,
+    tool: Tool,
 ) -> list[Check]:
     """connect, pool and migrations; the connection and each check wait at most timeout seconds."""
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -263,7 +265,7 @@ async def live_checks(
 
     connect_args = {"timeout": timeout} if url.backend == "postgresql" else {}
     engine = create_async_engine(connect_url, poolclass=NullPool, connect_args=connect_args)
-    names = ["connect", "pool", "migrations"]
+    names = list(LIVE_CHECKS)
     checks: list[Check] = []
     if url.backend != "postgresql":
         checks.append(Check("pool", SKIP, "SQLite has no server connection limit"))
@@ -277,8 +279,8 @@ async def live_checks(
             connect_ms = (time.perf_counter() - started) * 1000
             steps: list[tuple[str, Callable[[], Awaitable[Check]]]] = [
                 ("connect", lambda: check_connect(conn, url, connect_ms, in_memory)),
-                ("pool", lambda: check_pool(conn, workers, environ)),
-                ("migrations", lambda: check_migrations(conn, project)),
+                ("pool", lambda: check_pool(conn, workers, settings)),
+                ("migrations", lambda: check_migrations(conn, project, tool)),
             ]
             try:
                 for name, step in steps:

@@ -1,62 +1,16 @@
-"""The next steps scaffold.py prints: dependencies, .gitignore, app edits, pytest, examples."""
+"""The next steps scaffold.py prints: .gitignore, app edits, pytest, examples, migrations, tests."""
 
 import fnmatch
-import re
 import tomllib
 from pathlib import Path
 
-from _scaffold_layout import Layout
-from _scaffold_rewrite import AppChanges
-
-# the skill's own pyproject.toml holds the lowest versions the assets work with
-SKILL_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+from _lib.project import Tool
+from _lib.scaffold.layout import Layout
+from _lib.scaffold.rewrite import AppChanges
 
 
 def _indent(code: str) -> str:
     return "".join(f"    {line}" if line.strip() else line for line in code.splitlines(True))
-
-
-def _requirements(pyproject: Path) -> dict[str, str]:
-    """Lower-case package name (extras kept) -> requirement, from [project] and dev group."""
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-    listed = data.get("project", {}).get("dependencies", [])
-    listed += data.get("dependency-groups", {}).get("dev", [])
-    found = {}
-    for requirement in listed:
-        if isinstance(requirement, str):
-            name = re.split(r"[<>=!~; ]", requirement, maxsplit=1)[0].lower()
-            found[name] = requirement.replace(" ", "")
-    return found
-
-
-def _spec(name: str, known: dict[str, str]) -> str:
-    requirement = known.get(name, name)
-    return f'"{requirement}"' if re.search(r"[\[<>=!~]", requirement) else requirement
-
-
-def dependency_step(pyproject: Path = SKILL_PYPROJECT) -> dict[str, str]:
-    """Both drivers at run time, whatever --db says: see the title."""
-    known = _requirements(pyproject)
-    runtime = [
-        "sqlalchemy[asyncio]",
-        "alembic",
-        "fastapi",
-        "pydantic-settings",
-        "asyncpg",
-        "aiosqlite",
-    ]
-    dev = ["pytest", "pytest-asyncio", "httpx"]
-    return {
-        "title": "Add the dependencies, at least the versions the layer was tested with. Both "
-        "drivers are run-time dependencies: the app connects to SQLite "
-        "(sqlite+aiosqlite:///./app.db) when DATABASE_URL is not set, production is usually "
-        "PostgreSQL, and the copied tests run on both:",
-        "code": "uv add " + " ".join(_spec(n, known) for n in runtime) + "\n"
-        "uv add --dev " + " ".join(_spec(n, known) for n in dev),
-    }
 
 
 def ignored_names(root: Path, names: list[str]) -> set[str]:
@@ -111,7 +65,7 @@ def examples_step(layout: Layout) -> dict[str, str]:
     }
 
 
-def example_revision_step(revision: str) -> dict[str, str]:
+def example_revision_step(revision: str, tool: Tool) -> dict[str, str]:
     """Before the first upgrade: the example revision matches the example models only."""
     return {
         "title": f"The example revision migrations/versions/{revision} creates the tables of "
@@ -119,7 +73,7 @@ def example_revision_step(revision: str) -> dict[str, str]:
         "(say keep users, drop posts), edit the models first, delete that revision, and "
         "generate your own before the first upgrade (review it; then the next step applies it):",
         "code": f"rm migrations/versions/{revision}\n"
-        'uv run alembic revision --autogenerate -m "create tables"',
+        f'{tool.run}alembic revision --autogenerate -m "create tables"',
     }
 
 
@@ -129,11 +83,17 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
     steps = []
     if changes.imports:
         steps.append({"title": f"Add these imports to {where}:", "code": changes.imports})
+    factory = app.factory
     if changes.lifespan:
+        above = (
+            f"`def {factory.name}(`"
+            if factory
+            else f"`{app.variable} = FastAPI(` (line {app.line})"
+        )
         steps.append(
             {
-                "title": f"Define this lifespan above `{app.variable} = FastAPI(` (line "
-                f"{app.line}) in {where}, so shutdown disposes the engine:",
+                "title": f"Define this lifespan above {above} in {where}, so shutdown disposes "
+                "the engine:",
                 "code": changes.lifespan,
             }
         )
@@ -153,10 +113,16 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
             }
         )
     if changes.after_app:
+        place = (
+            f"inside {factory.name}(), before `return {factory.variable}` (line "
+            f"{factory.return_line})"
+            if factory
+            else "after the app is created"
+        )
         steps.append(
             {
-                "title": f"Add these lines after the app is created in {where} (the routers, "
-                "and database errors a client can retry answered as 503):",
+                "title": f"Add these lines {place} in {where} (the routers, and database errors "
+                "a client can retry answered as 503):",
                 "code": changes.after_app,
             }
         )
@@ -186,30 +152,35 @@ def pytest_step(layout: Layout) -> dict[str, str]:
     }
 
 
-def migration_step(revision_copied: bool) -> dict[str, str]:
+def migration_step(revision_copied: bool, tool: Tool) -> dict[str, str]:
     if revision_copied:
         return {
             "title": "Create the tables with the example revision, or the one you generated "
             "instead (DATABASE_URL picks the database; see .env.example):",
-            "code": "uv run alembic upgrade head",
+            "code": f"{tool.run}alembic upgrade head",
         }
     return {
         "title": "Once your models are in models.py (with --no-examples it starts empty, and a "
         "revision made now would create nothing), generate the first revision, review it, and "
         "apply it:",
-        "code": 'uv run alembic revision --autogenerate -m "create tables"\n'
-        "uv run alembic upgrade head",
+        "code": f'{tool.run}alembic revision --autogenerate -m "create tables"\n'
+        f"{tool.run}alembic upgrade head",
     }
 
 
-def test_step() -> dict[str, str]:
+# createdb connects as the operating system's user, so the URL names that user too
+TEST_DATABASE = (
+    "createdb -h localhost app_test\n"
+    'export TEST_POSTGRES_URL="postgresql+asyncpg://$USER@localhost:5432/app_test"\n'
+)
+
+
+def test_step(tool: Tool) -> dict[str, str]:
     return {
         "title": "Run the tests on both backends. Give PostgreSQL a database of the tests' own: "
         "the fixtures drop and create the model tables in it (without TEST_POSTGRES_URL they use "
         "the local server's `test` database; `-m sqlite` runs SQLite only):",
-        "code": "createdb -h localhost app_test\n"
-        'export TEST_POSTGRES_URL="postgresql+asyncpg://localhost:5432/app_test"\n'
-        "uv run pytest",
+        "code": TEST_DATABASE + (f"{tool.run}pytest" if tool.run else "python -m pytest"),
     }
 
 

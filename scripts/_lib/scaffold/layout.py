@@ -1,10 +1,12 @@
-"""Find a FastAPI project's package and the module that creates its app (used by scaffold.py)."""
+"""Find a FastAPI project's package and the module that creates its app, at module level or in a
+factory function (`def create_app(): application = FastAPI(...); ...; return application`)."""
 
 import ast
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 # folders that never hold the application module
 SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", "tests", "migrations"}
@@ -16,13 +18,28 @@ class LayoutError(Exception):
 
 
 @dataclass(frozen=True)
+class Factory:
+    """A function that builds the app: the lines for the app go inside it."""
+
+    name: str
+    # the function's local variable holding FastAPI(...), and the line of its `return`
+    variable: str
+    return_line: int
+    # the indentation of the function's body
+    indent: str
+
+
+@dataclass(frozen=True)
 class AppModule:
     path: Path
     module: str
+    # the module-level variable the tests import: `app = FastAPI()` or `app = create_app()`
     variable: str
     # the expression passed as lifespan=..., when the app already has one
     lifespan: str | None
+    # the line of the FastAPI(...) call
     line: int
+    factory: Factory | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +70,62 @@ def _lifespan(call: ast.Call) -> str | None:
     return None
 
 
-def find_app_in_file(path: Path) -> tuple[str | None, str | None, int] | None:
-    """(module-level variable or None, lifespan expression, line) of a FastAPI(...) call."""
+def _assigned_call(node: ast.stmt) -> tuple[str, ast.Call] | None:
+    """(variable, call) for `variable = call(...)` or `variable: T = call(...)`."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    else:
+        return None
+    if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+        return target.id, value
+    return None
+
+
+def _factory(tree: ast.Module) -> tuple[str | None, ast.Call, Factory] | None:
+    """The factory function that assigns FastAPI(...) to a local and returns it, and the
+    module-level variable that calls it (None when the module never calls it)."""
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and node.value and _is_fastapi_call(node.value):
+                raise LayoutError(
+                    f"{function.name}() returns FastAPI(...) directly, so there is no "
+                    "place for the app's lines: assign it first (application = FastAPI(...)), "
+                    "`return application`, then rerun"
+                )
+            assigned = _assigned_call(node) if isinstance(node, ast.stmt) else None
+            if assigned is None or not _is_fastapi_call(assigned[1]):
+                continue
+            local, call = assigned
+            returns = [
+                r
+                for r in ast.walk(function)
+                if isinstance(r, ast.Return)
+                and isinstance(r.value, ast.Name)
+                and r.value.id == local
+            ]
+            if not returns:
+                raise LayoutError(
+                    f"{function.name}() creates {local} = FastAPI(...) but does not "
+                    f"`return {local}`: return it, then rerun"
+                )
+            last = returns[-1]
+            factory = Factory(function.name, local, last.lineno, " " * last.col_offset)
+            callers = [
+                variable
+                for variable, value in filter(None, map(_assigned_call, tree.body))
+                if isinstance(value.func, ast.Name) and value.func.id == function.name
+            ]
+            return (callers[0] if callers else None), call, factory
+    return None
+
+
+def find_app_in_file(path: Path) -> AppModule | None | Literal[False]:
+    """The app a module creates; None if it creates none; False if it calls FastAPI(...) in a
+    way the tests cannot import (inside a function without a module-level app)."""
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -66,17 +137,17 @@ def find_app_in_file(path: Path) -> tuple[str | None, str | None, int] | None:
     except SyntaxError:
         return None
     for node in tree.body:
-        if isinstance(node, ast.Assign):
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(value, ast.Call) and _is_fastapi_call(value) and isinstance(target, ast.Name):
-            return target.id, _lifespan(value), node.lineno
-    for sub in ast.walk(tree):
-        if isinstance(sub, ast.Call) and _is_fastapi_call(sub):
-            return None, _lifespan(sub), sub.lineno
+        assigned = _assigned_call(node)
+        if assigned is not None and _is_fastapi_call(assigned[1]):
+            return AppModule(path, "", assigned[0], _lifespan(assigned[1]), node.lineno)
+    found = _factory(tree)
+    if found is not None:
+        variable, call, factory = found
+        if variable is None:
+            return False
+        return AppModule(path, "", variable, _lifespan(call), call.lineno, factory)
+    if any(isinstance(sub, ast.Call) and _is_fastapi_call(sub) for sub in ast.walk(tree)):
+        return False
     return None
 
 
@@ -101,19 +172,19 @@ def _module_name(path: Path, import_root: Path) -> str:
 def find_app(root: Path, package_dir: Path, import_root: Path) -> AppModule | None:
     inside_function: Path | None = None
     for path in _python_files(package_dir):
-        found = find_app_in_file(path)
-        if found is None:
-            continue
-        variable, lifespan, line = found
-        if variable is None:
+        try:
+            found = find_app_in_file(path)
+        except LayoutError as exc:
+            raise LayoutError(f"{path.relative_to(root)}: {exc}") from None
+        if found is False:
             inside_function = inside_function or path
-            continue
-        return AppModule(path, _module_name(path, import_root), variable, lifespan, line)
+        elif found is not None:
+            return replace(found, module=_module_name(path, import_root))
     if inside_function is not None:
         raise LayoutError(
-            f"{inside_function.relative_to(root)} creates FastAPI(...) inside a function; the "
-            "copied tests import a module-level app: add `app = create_app()` (your factory) "
-            "to that module"
+            f"{inside_function.relative_to(root)} creates FastAPI(...) inside a function that "
+            "no module-level variable calls, and the copied tests import a module-level app: "
+            "add `app = create_app()` (your factory's name) to that module, then rerun"
         )
     return None
 

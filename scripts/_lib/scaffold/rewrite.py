@@ -4,6 +4,7 @@ import ast
 import io
 import textwrap
 import tokenize
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 ASSET_PACKAGE = "app"
@@ -134,17 +135,23 @@ def _rename(text: str, old: str, new: str) -> str:
     return "".join(lines)
 
 
-def _used_names(nodes: list[ast.stmt]) -> set[str]:
+def _used_names(nodes: Sequence[ast.stmt]) -> set[str]:
     return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def app_changes(
-    asset_main: str, user_source: str, target: Target, has_lifespan: bool, dropped: set[str]
+    asset_main: str,
+    user_source: str,
+    target: Target,
+    has_lifespan: bool,
+    dropped: set[str],
+    factory: tuple[str, str] | None = None,
 ) -> AppChanges:
     """The imports, lifespan and statements of asset_main the user's app module lacks.
 
     dropped: names of asset modules not copied (the example routes with --no-examples); the
-    statements that use them are left out.
+    statements that use them are left out. factory: (variable, indentation) when the app is
+    built inside a function: the statements then use its local variable, indented to go in it.
     """
     tree = ast.parse(asset_main)
     lines = asset_main.splitlines(keepends=True)
@@ -173,7 +180,26 @@ def app_changes(
         start = lifespan_def.body[yield_at].end_lineno or 0
         merge = textwrap.dedent("".join(lines[start : lifespan_def.end_lineno]))
     used = _used_names(after + (tail if has_lifespan else [lifespan_def]))
-    user_imports = _imported(user_source)
+    imports = needed_imports(tree, used, target, _imported(user_source))
+    app_name, indent = factory or (target.app_variable, "")
+    after_app = _rename(_join(lines, after), app_var, app_name)
+    return AppChanges(
+        imports=imports,
+        lifespan="" if has_lifespan else _segment(lines, lifespan_def),
+        app_argument="" if has_lifespan else f"lifespan={lifespan_name}",
+        lifespan_merge=merge if has_lifespan else "",
+        after_app=textwrap.indent(after_app, indent) if indent else after_app,
+    )
+
+
+def needed_imports(
+    tree: ast.Module,
+    used: set[str],
+    target: Target,
+    present: Collection[tuple[str | None, str, str | None]] = (),
+) -> str:
+    """The module's imports of the names in used, pointed at the user's package, in the
+    module's groups; those in present (module, name, alias) are left out."""
     imports: list[str] = []
     previous_end = 0
     for node in tree.body:
@@ -186,17 +212,22 @@ def app_changes(
             module = getattr(node, "module", None)
             if module and module.split(".")[0] == ASSET_PACKAGE:
                 module = _new_module(module, target)
-            keep = [a for a in keep if (module, a.name, a.asname) not in user_imports]
+            keep = [a for a in keep if (module, a.name, a.asname) not in present]
             if keep:
                 node.names = keep
                 imports.append(rewrite_imports(ast.unparse(node) + "\n", target))
-    return AppChanges(
-        imports="".join(imports).strip("\n") + "\n" if imports else "",
-        lifespan="" if has_lifespan else _segment(lines, lifespan_def),
-        app_argument="" if has_lifespan else f"lifespan={lifespan_name}",
-        lifespan_merge=merge if has_lifespan else "",
-        after_app=_rename(_join(lines, after), app_var, target.app_variable),
-    )
+    return "".join(imports).strip("\n") + "\n" if imports else ""
+
+
+def helpers_only(source: str, target: Target, docstring: str) -> str:
+    """A module cut down to its top-level functions and the imports they use, under a new
+    docstring: what every model's code needs of an example module."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    imports = needed_imports(tree, _used_names(functions), target)
+    body = "\n\n".join(_segment(lines, node) for node in functions)
+    return f'"""{docstring}"""\n\n{imports}\n\n{body}'
 
 
 def _join(lines: list[str], nodes: list[ast.stmt]) -> str:

@@ -1,22 +1,24 @@
-"""The checks of check_db.py that need only the standard library: URL, driver, options, SQLite path.
+"""The checks of check_db.py that need no connection: settings, URL, driver, options, SQLite path,
+installed libraries.
 
-They run before SQLAlchemy is imported, so a wrong URL is diagnosed even where it is not installed.
-Every URL they show is masked; a message never holds the password.
+All but the settings need only the standard library: a wrong URL is diagnosed even where
+SQLAlchemy is not installed. Every URL they show is masked; a message never holds the password.
 """
 
 import getpass
+import importlib
 import os
-import re
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import urlencode
 
-OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+from _lib.check_db.settings import AppSettings
+from _lib.cli import FAIL, OK, SKIP, Check
+from _lib.project import Tool, install_command, requirement, skill_requirements
+from _lib.urls import EXAMPLE_URLS, DbUrl, mask, parse
+
 SUPPORTED = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
-EXAMPLE_URLS = (
-    "postgresql+asyncpg://user:password@localhost:5432/app or sqlite+aiosqlite:///./app.db"
-)
 SYNC_DRIVERS = {
     "postgresql": {"", "psycopg2", "psycopg2cffi", "pg8000", "pygresql"},
     "sqlite": {"", "pysqlite", "pysqlcipher"},
@@ -35,123 +37,6 @@ ASYNCPG_TYPED_OPTIONS = {
 # libpq (psycopg) options and where asyncpg takes them
 LIBPQ_TO_URL = {"sslmode": "ssl"}
 LIBPQ_TO_CONNECT_ARGS = {"connect_timeout": "timeout"}
-_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&]*)")
-
-# the same grammar as sqlalchemy.engine.url.make_url
-_URL = re.compile(
-    r"""
-    (?P<scheme>[\w+]+)://
-    (?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?
-    (?:(?:\[(?P<ipv6host>[^/?]+)\]|(?P<ipv4host>[^/:?]+))?(?::(?P<port>[^/?]*))?)?
-    (?:/(?P<database>[^?]*))?
-    (?:\?(?P<query>.*))?
-    """,
-    re.VERBOSE,
-)
-
-
-@dataclass
-class Check:
-    """One line of the report: which check, how it went, and what to do."""
-
-    name: str
-    status: str
-    message: str
-    details: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DbUrl:
-    """A parsed URL; `masked` is the form to show, with the password as ***."""
-
-    masked: str
-    backend: str
-    driver: str
-    username: str | None
-    host: str | None
-    port: int | None
-    database: str | None
-    query: tuple[tuple[str, str], ...]
-
-    def with_scheme(self, scheme: str) -> str:
-        return scheme + "://" + self.masked.split("://", 1)[1]
-
-    @property
-    def address(self) -> str:
-        return f"{self.host or 'localhost'}:{self.port or 5432}"
-
-
-def _split_userinfo(raw: str) -> tuple[str, str, str | None]:
-    """(prefix, username, password-as-written) by the last '@', so an unencoded '@' stays hidden."""
-    prefix, sep, rest = raw.partition("://")
-    if not sep:
-        prefix, rest = "", raw
-    else:
-        prefix += sep
-    userinfo, at, _ = rest.rpartition("@")
-    if not at:
-        return prefix, "", None
-    user, colon, password = userinfo.partition(":")
-    return prefix, user, password if colon else None
-
-
-def mask(raw: str) -> str:
-    """The URL with its password replaced by ***; works on strings that do not parse, too."""
-    prefix, user, password = _split_userinfo(raw)
-    if password is not None:
-        raw = f"{prefix}{user}:***@{raw[len(prefix) :].rpartition('@')[2]}"
-    return _QUERY_PASSWORD.sub(r"\g<1>***", raw)
-
-
-def secrets_in(raw: str) -> set[str]:
-    """Every spelling of the password that a message might carry."""
-    passwords = [
-        _split_userinfo(raw)[2] or "",
-        *(m.group(2) for m in _QUERY_PASSWORD.finditer(raw)),
-    ]
-    found = {spelling for p in passwords if p for spelling in (p, unquote(p))}
-    return found | {raw} if found else set()
-
-
-def redact(text: str, secrets: set[str]) -> str:
-    """One line, with every secret replaced by ***."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return " ".join(text.split())
-
-
-def parse(raw: str) -> DbUrl:
-    """Parse like SQLAlchemy does; ValueError names what is wrong."""
-    match = _URL.match(raw)
-    if raw.strip() != raw:
-        raise ValueError("the URL has spaces at its start or end: remove them")
-    if raw[:1] in {"'", '"'}:
-        raise ValueError("the URL is wrapped in quotes: remove them")
-    if not match or not raw.strip():
-        raise ValueError(
-            f"expected dialect+driver://user:password@host:port/dbname, e.g. {EXAMPLE_URLS}"
-        )
-    parts = match.groupdict()
-    host = parts["ipv6host"] or parts["ipv4host"]
-    if host and "@" in host:
-        raise ValueError(
-            "the host holds an '@', so the password has an '@' that is not percent-encoded: "
-            "write it as %40 (urllib.parse.quote(password, safe=''))"
-        )
-    port = parts["port"]
-    if port and not port.isdigit():
-        raise ValueError(f"the port {port!r} is not a number")
-    backend, _, driver = parts["scheme"].partition("+")
-    return DbUrl(
-        masked=mask(raw),
-        backend=backend,
-        driver=driver,
-        username=unquote(parts["username"]) if parts["username"] else None,
-        host=host,
-        port=int(port) if port else None,
-        database=unquote(parts["database"]) if parts["database"] else None,
-        query=tuple(parse_qsl(parts["query"] or "", keep_blank_values=True)),
-    )
 
 
 def _asyncpg_options(url: DbUrl) -> tuple[list[str], list[tuple[str, str]], dict[str, Any]]:
@@ -328,18 +213,50 @@ def check_sqlite_path(url: DbUrl, project: Path) -> Check:
     return Check("sqlite-path", OK, f"{path} exists and is writable by {user}")
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file; comments, blank lines and `export ` prefixes allowed."""
-    values: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
-    return values
+def check_settings(settings: AppSettings) -> Check:
+    """The app's settings load from the environment and .env, as the app itself loads them."""
+    details: dict[str, object] = {"origin": settings.origin, "settings": settings.values}
+    if settings.problem:
+        return Check("settings", SKIP, f"cannot read them: {settings.problem}", details)
+    if settings.error is not None:
+        return Check("settings", FAIL, settings.error, details)
+    return Check("settings", OK, f"they load, read by {settings.origin}", details)
+
+
+# module to import -> the package that installs it
+NEEDED = {"sqlalchemy": "sqlalchemy[asyncio]", "greenlet": "sqlalchemy[asyncio]"}
+SETTINGS_MODULE = ("pydantic_settings", "pydantic-settings")
+
+
+def check_installed(url: DbUrl, tool: Tool) -> Check:
+    """SQLAlchemy 2, greenlet, pydantic-settings and the driver for the URL's database import."""
+    driver = SUPPORTED.get("postgresql" if url.backend == "postgres" else url.backend)
+    if driver is None:
+        return Check("installed", SKIP, f"no supported driver for {url.backend}")
+    found: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for module, package in [*NEEDED.items(), (driver, driver), SETTINGS_MODULE]:
+        try:
+            found[module] = str(getattr(importlib.import_module(module), "__version__", ""))
+        except ImportError:
+            missing[module] = package
+    known = skill_requirements()
+    if missing:
+        packages = [requirement(name, known) for name in dict.fromkeys(missing.values())]
+        return Check(
+            "installed",
+            FAIL,
+            f"{', '.join(missing)} not installed for {sys.executable}: run "
+            f"`{install_command(tool, packages)}` in the project, then run this script with "
+            f"the project's Python (`{tool.python()} .../check_db.py`)",
+        )
+    major = found["sqlalchemy"].split(".")[0]
+    if not major.isdigit() or int(major) < 2:
+        command = install_command(tool, [requirement("sqlalchemy[asyncio]", known)])
+        return Check(
+            "installed",
+            FAIL,
+            f"SQLAlchemy {found['sqlalchemy']} is older than the 2.0 this layer needs: "
+            f"run `{command}`",
+        )
+    return Check("installed", OK, ", ".join(f"{name} {version}" for name, version in found.items()))

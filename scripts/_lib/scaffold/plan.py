@@ -1,13 +1,14 @@
 """What scaffold.py writes where: the asset files, their rewritten content, and conflicts."""
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _scaffold_layout import Layout, LayoutError
-from _scaffold_rewrite import Target, rewrite_imports
+from _lib import ASSETS, app_settings
+from _lib.scaffold.layout import Layout, LayoutError
+from _lib.scaffold.rewrite import Target, helpers_only, rewrite_imports
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 COPIED = ("app", "alembic.ini", "migrations", "tests")
 # the user's package has its own __init__.py, and its own app module (edited by hand)
 NOT_COPIED = {"app/__init__.py", "app/main.py"}
@@ -26,14 +27,20 @@ from {package}.db import Base
 
 __all__ = ["Base"]
 '''
+SCHEMA_HELPERS_DOC = (
+    "Request and response bodies. Build each input field from these helpers, as in\n"
+    "`Annotated[str, _text(1, 100), AfterValidator(_storable)]`, so that text no database can\n"
+    "store is a 422, not a 500."
+)
 ENV_URLS = {
-    "sqlite": "sqlite+aiosqlite:///./app.db",
+    "sqlite": app_settings.default_url(),
     "postgresql": "postgresql+asyncpg://USER:PASSWORD@127.0.0.1:5432/{name}",
 }
-ENV_EXAMPLE = """# the app and migrations/env.py read DATABASE_URL from the environment
-# (optional: DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_ECHO)
-DATABASE_URL={url}
-"""
+ENV_HEADER = (
+    "The settings the app reads ({config}), each from the environment, else from .env in the "
+    "folder the app starts in. Copy this file to .env and keep .env out of git; a line left "
+    "commented out keeps the default shown."
+)
 SUFFIX = ".scaffold-new"
 
 
@@ -44,6 +51,23 @@ class Plan:
     # (user's file, proposed file, "written" | "pending" | "blocked")
     conflicts: list[tuple[Path, Path, str]] = field(default_factory=list)
     revision_copied: bool = False
+
+
+def env_example(url: str, config: str) -> str:
+    """.env.example: every setting of the app's settings class with its comment and default."""
+    parts = [_comment(ENV_HEADER.format(config=config))]
+    for setting in app_settings.settings():
+        comment = _comment(" ".join(setting.comment))
+        if setting.variable == "DATABASE_URL":
+            line = f"DATABASE_URL={url}"
+        else:
+            line = f"# {setting.variable}={setting.default}"
+        parts.append(f"{comment}\n{line}" if comment else line)
+    return "\n\n".join(parts) + "\n"
+
+
+def _comment(text: str) -> str:
+    return textwrap.fill(text, width=96, initial_indent="# ", subsequent_indent="# ")
 
 
 def _asset_sources(no_examples: bool) -> list[str]:
@@ -107,6 +131,18 @@ def _user_revisions(versions: Path, ours: set[str]) -> bool:
     return versions.is_dir() and any(p.name not in ours for p in versions.glob("*.py"))
 
 
+def _without_examples(layout: Layout, target: Target) -> list[tuple[Path, bytes | None]]:
+    """An empty models.py, and schemas.py with only the helpers every model's schemas use."""
+    schemas = (ASSETS / "app" / "schemas.py").read_text(encoding="utf-8")
+    return [
+        (layout.package_dir / "models.py", EMPTY_MODELS.format(package=layout.package).encode()),
+        (
+            layout.package_dir / "schemas.py",
+            helpers_only(schemas, target, SCHEMA_HELPERS_DOC).encode(),
+        ),
+    ]
+
+
 def make_plan(layout: Layout, target: Target, db: str, no_examples: bool) -> Plan:
     rels = _asset_sources(no_examples)
     _check_shadowing(layout, rels)
@@ -120,12 +156,12 @@ def make_plan(layout: Layout, target: Target, db: str, no_examples: bool) -> Pla
         wanted.append((_target(rel, layout), _content(rel, layout, target)))
     plan = Plan(revision_copied=bool(ours) and not skip_revisions)
     if no_examples:
-        models = EMPTY_MODELS.format(package=layout.package).encode()
-        wanted.append((layout.package_dir / "models.py", models))
+        wanted += _without_examples(layout, target)
     if not plan.revision_copied:
         wanted.append((versions, None))
     url = ENV_URLS[db].format(name=layout.package.split(".")[-1])
-    wanted.append((layout.root / ".env.example", ENV_EXAMPLE.format(url=url).encode()))
+    config = (layout.package_dir / "db" / "config.py").relative_to(layout.root).as_posix()
+    wanted.append((layout.root / ".env.example", env_example(url, config).encode()))
     for path, content in wanted:
         _classify(plan, path, content)
     return plan

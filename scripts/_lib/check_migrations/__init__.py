@@ -1,0 +1,1 @@
+"""check_migrations.py: round-trip a project's migrations on an empty database."""

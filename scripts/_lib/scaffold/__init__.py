@@ -1,0 +1,1 @@
+"""scaffold.py: find the project's layout, plan the files, write them all or none, report."""
