@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.api.deps import get_engine
 from app.db import Base
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine
+from app.db.engine import create_engine, for_reads
 from app.main import app
 
 # the PgBouncer fixture lives in a module of its own; importing it here registers it
@@ -101,8 +101,10 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
     ) -> AsyncIterator[AsyncClient]:
         if factory is None:
             factory = async_sessionmaker(on, expire_on_commit=False)
-        # the real get_session reads this module global at each request
+        # the real get_session and get_read_session read these module globals at each request
         monkeypatch.setattr(session_module, "session_factory", factory)
+        reads = async_sessionmaker(for_reads(on), expire_on_commit=False)
+        monkeypatch.setattr(session_module, "read_session_factory", reads)
         app.dependency_overrides[get_engine] = lambda: on
         transport = ASGITransport(app=app, raise_app_exceptions=False)
         try:

@@ -39,7 +39,13 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 
 async def main():
-    settings = DatabaseSettings(database_url=sys.argv[1], db_pgbouncer=sys.argv[2] == "on")
+    # no server-side timeouts: PgBouncer would refuse them as startup parameters
+    settings = DatabaseSettings(
+        database_url=sys.argv[1],
+        db_pgbouncer=sys.argv[2] == "on",
+        db_statement_timeout=0,
+        db_idle_in_transaction_timeout=0,
+    )
     engine = create_engine(settings)
     try:
         async with engine.connect() as conn:
@@ -83,6 +89,9 @@ async def test_app_restart_behind_pgbouncer_reuses_statement_names(
     assert re.fullmatch(second, await run_app_process(url, pgbouncer=pgbouncer))
 
 
+NO_SERVER_TIMEOUTS = {"db_statement_timeout": 0, "db_idle_in_transaction_timeout": 0}
+
+
 def unique_names_engine(url: str) -> AsyncEngine:
     """SQLAlchemy's asyncpg documentation: unique names (which it pairs with NullPool)."""
     return create_async_engine(
@@ -105,7 +114,8 @@ async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection
     if isinstance(settings, str):
         engine = unique_names_engine(url)
     else:
-        engine = make_engine(database_url=url, **settings)
+        # no server-side timeouts: PgBouncer would refuse them as startup parameters
+        engine = make_engine(database_url=url, **NO_SERVER_TIMEOUTS, **settings)
     first = await engine.connect()
     await first.execute(select(1))
     await first.commit()
