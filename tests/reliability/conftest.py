@@ -19,8 +19,9 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine, for_reads
 from app.main import app
 
-# the PgBouncer fixture lives in a module of its own; importing it here registers it
+# the PgBouncer and proxy fixtures live in modules of their own; importing them registers them
 from tests.reliability.pgbouncer import start_pgbouncer  # noqa: F401
+from tests.reliability.proxy import proxy  # noqa: F401
 
 session_module = importlib.import_module("app.db.session")
 

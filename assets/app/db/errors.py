@@ -76,8 +76,9 @@ def describe(exc: DBAPIError) -> str:
     DETAIL line, which repeats the row's values ("Failing row contains (..., email, hash)")."""
     orig = exc.orig
     code = getattr(orig, "sqlite_errorname", None) or sqlstate(exc)
+    name = type(orig).__name__ + (f" [{code}]" if code else "")
     first_line = next(iter(str(orig).splitlines()), "")
-    return f"{type(orig).__name__}" + (f" [{code}]" if code else "") + f": {first_line}"
+    return f"{name}: {first_line}" if first_line else name
 
 
 def unique_violation(exc: IntegrityError, metadata: MetaData = Base.metadata) -> str | None:
