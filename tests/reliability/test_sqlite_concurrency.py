@@ -1,0 +1,166 @@
+"""Fault 11: readers and writers at the same time. On SQLite the asset engine runs in WAL mode,
+read sessions begin DEFERRED (no lock) and write sessions BEGIN IMMEDIATE, so readers never
+wait for a writer and writers queue on the busy timeout instead of failing."""
+
+import asyncio
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from app.db import Base
+from app.errors import DATABASE_BUSY
+from app.models import User
+from tests.reliability.conftest import MakeEngine, Serve
+
+session_module = importlib.import_module("app.db.session")
+
+HANG = 30
+READERS = 20
+NEW_USER = {"email": "reader@example.com", "name": "Reader", "password": "long-enough"}
+
+
+async def test_read_users_while_write_transaction_held_all_succeed(
+    make_engine: MakeEngine, serve: Serve
+) -> None:
+    app_engine = make_engine(db_sqlite_busy_timeout=0.1)
+    async with serve(app_engine) as client:
+        assert (await client.post("/users", json=NEW_USER)).status_code == 201
+        # on SQLite, BEGIN IMMEDIATE: this transaction holds the write lock throughout
+        async with app_engine.begin() as writer:
+            await writer.execute(
+                insert(User).values(email="open@example.com", name="Open", hashed_password="x")
+            )
+            async with asyncio.timeout(HANG):
+                responses = await asyncio.gather(*(client.get("/users") for _ in range(READERS)))
+            # every read has answered while the write transaction is still open
+            assert writer.in_transaction()
+    assert [r.status_code for r in responses] == [200] * READERS
+    # each saw the last commit, without the open transaction's row
+    assert {r.json()["count"] for r in responses} == {1}
+
+
+async def test_read_users_while_write_held_fail_when_reads_take_the_write_lock(
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip(f"{engine.dialect.name}: readers never take a write lock")
+    app_engine = make_engine(db_sqlite_busy_timeout=0.1)
+    async with serve(app_engine) as client:
+        # wrong: read sessions begin like write sessions, with BEGIN IMMEDIATE
+        writes = async_sessionmaker(app_engine, expire_on_commit=False)
+        monkeypatch.setattr(session_module, "read_session_factory", writes)
+        async with app_engine.begin() as writer:
+            await writer.execute(text("DELETE FROM posts"))
+            async with asyncio.timeout(HANG):
+                responses = await asyncio.gather(*(client.get("/users") for _ in range(READERS)))
+    # each waited out the busy timeout for the lock the writer held
+    assert [r.status_code for r in responses] == [503] * READERS
+    assert {r.json()["detail"] for r in responses} == {DATABASE_BUSY}
+
+
+def rollback_journal_engine(path: Path) -> AsyncEngine:
+    """The asset engine without WAL: SQLite's default rollback journal (journal_mode=delete)."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=100")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rollback_journal"])
+async def test_create_user_while_read_transaction_open(
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve, tmp_path: Path, wal: bool
+) -> None:
+    """With the rollback journal a commit needs every reader gone; with WAL it does not."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip(f"{engine.dialect.name}: a commit never waits for readers")
+    path = tmp_path / "journal.db"
+    if wal:
+        app_engine = make_engine(
+            database_url=f"sqlite+aiosqlite:///{path}", db_sqlite_busy_timeout=0.1
+        )
+    else:
+        app_engine = rollback_journal_engine(path)
+    try:
+        async with app_engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+            mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+        assert mode == ("wal" if wal else "delete")
+        async with serve(app_engine) as client:
+            reads = app_engine.execution_options(sqlite_begin="DEFERRED")
+            async with reads.connect() as reader:
+                # a read transaction in progress, as a slow GET holds one
+                await reader.execute(text("SELECT count(*) FROM users"))
+                async with asyncio.timeout(HANG):
+                    created = await client.post("/users", json=NEW_USER)
+                assert reader.in_transaction()
+    finally:
+        await app_engine.dispose()
+    assert created.status_code == (201 if wal else 503)
+
+
+async def test_create_and_read_users_concurrently_all_succeed(
+    committing_client: AsyncClient,
+) -> None:
+    writes = [
+        committing_client.post("/users", json=NEW_USER | {"email": f"w{i}@example.com"})
+        for i in range(READERS)
+    ]
+    reads = [committing_client.get("/users") for _ in range(READERS)]
+    async with asyncio.timeout(HANG):
+        responses = await asyncio.gather(
+            *(item for pair in zip(writes, reads, strict=True) for item in pair)
+        )
+    assert sorted({r.status_code for r in responses}) == [200, 201]
+    assert [r.status_code for r in responses[::2]] == [201] * READERS
+    final = await committing_client.get("/users", params={"limit": 100})
+    assert final.json()["count"] == READERS
+
+
+async def test_sqlite_connections_use_wal_and_a_busy_timeout(make_engine: MakeEngine) -> None:
+    app_engine = make_engine(db_sqlite_busy_timeout=2.5)
+    if app_engine.dialect.name != "sqlite":
+        pytest.skip(f"{app_engine.dialect.name}: PRAGMAs are SQLite's")
+    async with app_engine.connect() as conn:
+        pragmas = {
+            name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+            for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+        }
+    # synchronous 1 is NORMAL
+    assert pragmas == {
+        "journal_mode": "wal",
+        "busy_timeout": 2500,
+        "synchronous": 1,
+        "foreign_keys": 1,
+    }
+
+
+async def test_client_fixture_reads_its_own_writes_and_rolls_them_back(
+    client: AsyncClient, engine: AsyncEngine
+) -> None:
+    """The savepoint-isolated client: read and write sessions share the test's connection, so
+    a GET sees the POST before it, and the outer transaction undoes both."""
+    created = (await client.post("/users", json=NEW_USER)).json()
+    assert (await client.get(f"/users/{created['id']}")).status_code == 200
+    # another connection reads without waiting: on SQLite the test's transaction holds the
+    # write lock, and WAL lets a reader past it; it does not see the uncommitted row
+    async with engine.execution_options(sqlite_begin="DEFERRED").connect() as other:
+        count = (await other.execute(text("SELECT count(*) FROM users"))).scalar_one()
+    assert count == 0
