@@ -1,5 +1,6 @@
 """SQLite on each new connection: foreign keys, WAL, a busy timeout, and how transactions begin."""
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -8,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
+    # aiosqlite logs every call at DEBUG with the values bound to it (emails, password hashes)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # the sqlite3 driver's own BEGIN handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead
