@@ -28,9 +28,16 @@ def free_port() -> int:
         return port
 
 
-def write_config(directory: Path, engine: AsyncEngine, port: int, pool_size: int) -> Path:
+def write_config(
+    directory: Path,
+    engine: AsyncEngine,
+    port: int,
+    pool_size: int,
+    users: tuple[str, ...] = (),
+    query_wait_timeout: int = 120,
+) -> Path:
     userlist = directory / "userlist.txt"
-    userlist.write_text(f'"{engine.url.username}" ""\n')
+    userlist.write_text("".join(f'"{user}" ""\n' for user in (engine.url.username, *users)))
     config = directory / "pgbouncer.ini"
     config.write_text(
         "[databases]\n"
@@ -41,6 +48,8 @@ def write_config(directory: Path, engine: AsyncEngine, port: int, pool_size: int
         # every transaction may go to another server connection; a small pool makes
         # clients share server connections from the first request on
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
+        # seconds a client's query may wait for a server connection (120 is PgBouncer's default)
+        f"query_wait_timeout = {query_wait_timeout}\n"
         "logfile =\npidfile =\nlog_connections = 0\nlog_disconnections = 0\n"
     )
     directory.chmod(0o755)
@@ -63,9 +72,12 @@ async def start_pgbouncer(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
     processes: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[bytes]] = []
 
-    async def start(pool_size: int = 1) -> str:
+    async def start(
+        pool_size: int = 1, users: tuple[str, ...] = (), query_wait_timeout: int = 120
+    ) -> str:
+        """users: more roles that may log in (trust authentication still needs the name)."""
         port = free_port()
-        config = write_config(tmp_path, engine, port, pool_size)
+        config = write_config(tmp_path, engine, port, pool_size, users, query_wait_timeout)
         # pgbouncer refuses to run as root; -u makes it drop to the postgres user
         user = ["-u", "postgres"] if os.geteuid() == 0 else []
         process = await asyncio.create_subprocess_exec(
