@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -18,10 +19,11 @@ class FreezingProxy:
         self._writers: list[asyncio.StreamWriter] = []
         self._server: asyncio.Server | None = None
 
-    async def start(self, engine: AsyncEngine) -> "FreezingProxy":
+    async def start(self, url: URL) -> "FreezingProxy":
+        """Listen on a free port; self.url is url with the proxy as its host."""
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         port = self._server.sockets[0].getsockname()[1]
-        self.url = engine.url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+        self.url = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
         return self
 
     def freeze(self) -> None:
@@ -70,8 +72,7 @@ async def proxy(engine: AsyncEngine) -> AsyncIterator[FreezingProxy]:
     """A freezing proxy to the test's PostgreSQL server; its URL is proxy.url."""
     if engine.dialect.name != "postgresql":
         pytest.skip(f"{engine.dialect.name}: a database file has no connection to go half-open")
-    started = await FreezingProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432).start(
-        engine
-    )
+    server = FreezingProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
+    started = await server.start(engine.url)
     yield started
     await started.close()

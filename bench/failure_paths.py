@@ -1,0 +1,279 @@
+"""Case: failure paths. PostgreSQL: seconds until a request on a half-open connection gets its
+503. SQLite: reads served while a write transaction is held, and a mixed read/write load, for
+the asset design (WAL, deferred reads) against the designs it replaced.
+
+The half-open connection is a TCP proxy on 127.0.0.1 that stops forwarding (tests/reliability/
+proxy.py); the engine uses short timeouts (FAST) so that a repetition takes seconds, and the
+time to 503 scales with them: ping timeout + connect timeout, or the command timeout.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.api.deps import get_engine
+from app.db import Base, get_read_session, get_session
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine, for_reads
+from app.main import app
+from app.models import User
+from bench.db import Backend
+from bench.runner import Mode, Row, interleave
+from tests.reliability.proxy import FreezingProxy
+
+CASE_HALF_OPEN = "half-open connection"
+CASE_READERS = "SQLite readers and writers"
+FAST = {
+    "db_pool_size": 1,
+    "db_max_overflow": 0,
+    "db_connect_timeout": 0.5,
+    "db_statement_timeout": 0.5,
+    "db_command_timeout": 1.0,
+}
+READERS = 20
+# the asset default (DB_SQLITE_BUSY_TIMEOUT=5)
+BUSY_TIMEOUT_MS = 5000
+MIXED_REQUESTS = 200
+
+
+@asynccontextmanager
+async def served(
+    writes: async_sessionmaker[AsyncSession],
+    reads: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+) -> AsyncIterator[AsyncClient]:
+    """The asset app on these session factories, through its real exception handlers."""
+
+    def override(factory: async_sessionmaker[AsyncSession]) -> Callable[[], Any]:
+        async def session() -> AsyncIterator[AsyncSession]:
+            async with factory() as s, s.begin():
+                yield s
+
+        return session
+
+    app.dependency_overrides.update(
+        {get_session: override(writes), get_read_session: override(reads)}
+    )
+    app.dependency_overrides[get_engine] = lambda: engine
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with AsyncClient(transport=transport, base_url="http://bench") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+def _factories(engine: AsyncEngine) -> tuple[Any, Any]:
+    return (
+        async_sessionmaker(engine, expire_on_commit=False),
+        async_sessionmaker(for_reads(engine), expire_on_commit=False),
+    )
+
+
+async def _timed_503(
+    backend: Backend,
+    path: str,
+    *,
+    mid_request: bool = False,
+    frozen: bool = True,
+    **settings: Any,
+) -> float:
+    """Seconds from sending the request to its answer, a fresh proxy and engine each time."""
+    url = make_url(backend.url)
+    proxy = await FreezingProxy(url.host or "127.0.0.1", url.port or 5432).start(url)
+    engine = create_engine(DatabaseSettings(database_url=proxy.url, **(FAST | settings)))
+    writes, reads = _factories(engine)
+
+    async def freezing() -> AsyncIterator[AsyncSession]:
+        async with reads() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            proxy.freeze()
+            yield session
+
+    try:
+        async with served(writes, reads, engine) as client:
+            assert (await client.get(path)).status_code == 200
+            if mid_request:
+                app.dependency_overrides[get_read_session] = freezing
+            elif frozen:
+                proxy.freeze()
+            start = time.perf_counter()
+            async with asyncio.timeout(60):
+                response = await client.get(path)
+            took = time.perf_counter() - start
+        assert response.status_code == (503 if frozen or mid_request else 200), response.text
+        return took
+    finally:
+        await engine.dispose()
+        await proxy.close()
+
+
+async def half_open(backend: Backend, mode: Mode) -> list[Row]:
+    variants: dict[str, Callable[[], Awaitable[float]]] = {
+        "healthy connection, GET /users (200)": lambda: _timed_503(backend, "/users", frozen=False),
+        "pooled connection half-open, GET /users": lambda: _timed_503(backend, "/users"),
+        "same, connect timeout 1 s instead of 0.5 s": lambda: _timed_503(
+            backend, "/users", db_connect_timeout=1.0
+        ),
+        "connection freezes mid-request, GET /users": lambda: _timed_503(
+            backend, "/users", mid_request=True
+        ),
+        "pooled connection half-open, GET /health/ready": lambda: _timed_503(
+            backend, "/health/ready"
+        ),
+    }
+    async with _setup(backend):
+        rows = await interleave(
+            CASE_HALF_OPEN,
+            backend.name,
+            variants,
+            mode.budget(5, 120),
+            scale=1.0,
+            unit="s",
+            warmup=False,
+        )
+    for row in rows:
+        row.extra["settings"] = "ping+connect 0.5 s, command 1 s, ready 0.8 s"
+    return rows
+
+
+@asynccontextmanager
+async def _setup(backend: Backend) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(DatabaseSettings(database_url=backend.url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(Base.metadata.create_all)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def sqlite_design(path: Path, *, wal: bool, busy_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """The asset engine, or without WAL (SQLite's rollback journal), as the first one was."""
+    if wal:
+        return create_engine(
+            DatabaseSettings(
+                database_url=f"sqlite+aiosqlite:///{path}", db_sqlite_busy_timeout=busy_ms / 1000
+            )
+        )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+# name -> (WAL, deferred reads, busy timeout in ms)
+DESIGNS = {
+    "WAL, deferred reads (asset)": (True, True, BUSY_TIMEOUT_MS),
+    "WAL, every transaction IMMEDIATE": (True, False, BUSY_TIMEOUT_MS),
+    "rollback journal, deferred reads": (False, True, BUSY_TIMEOUT_MS),
+    "rollback journal, every transaction IMMEDIATE (before)": (False, False, BUSY_TIMEOUT_MS),
+    "asset design, busy timeout 1 s": (True, True, 1000),
+}
+
+
+async def _reads_during_held_write(
+    path: Path, wal: bool, deferred: bool, busy_ms: int
+) -> dict[str, float]:
+    engine = sqlite_design(path, wal=wal, busy_ms=busy_ms)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(Base.metadata.create_all)
+        writes, reads = _factories(engine)
+        if not deferred:
+            # the design before read sessions: every request begins IMMEDIATE
+            reads = writes
+        async with served(writes, reads, engine) as client:
+            async with engine.begin() as writer:
+                await writer.execute(
+                    insert(User).values(email="held@example.com", name="H", hashed_password="x")
+                )
+                start = time.perf_counter()
+                responses = await asyncio.gather(*(client.get("/users") for _ in range(READERS)))
+                took = time.perf_counter() - start
+            mixed_start = time.perf_counter()
+            gate = asyncio.Semaphore(READERS)
+
+            async def one(i: int) -> int:
+                async with gate:
+                    if i % 5 == 0:
+                        body = {"email": f"m{i}@example.com", "name": "M", "password": "x" * 8}
+                        return (await client.post("/users", json=body)).status_code
+                    return (await client.get("/users")).status_code
+
+            statuses = await asyncio.gather(*(one(i) for i in range(MIXED_REQUESTS)))
+            mixed = time.perf_counter() - mixed_start
+    finally:
+        await engine.dispose()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return {
+        "held": took,
+        "held_ok": sum(r.status_code == 200 for r in responses) / READERS,
+        "mixed": mixed / MIXED_REQUESTS,
+        "mixed_errors": sum(s >= 500 for s in statuses),
+    }
+
+
+async def readers_during_write(backend: Backend, mode: Mode) -> list[Row]:
+    base = Path(backend.raw).with_name("failure_paths.db")
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in DESIGNS}
+
+    def variant(name: str, key: str) -> Callable[[], Awaitable[float]]:
+        async def run() -> float:
+            measured = await _reads_during_held_write(base, *DESIGNS[name])
+            results[name].append(measured)
+            return measured[key]
+
+        return run
+
+    rows = await interleave(
+        CASE_READERS,
+        backend.name,
+        {f"{name}: {READERS} reads during a held write": variant(name, "held") for name in DESIGNS},
+        mode.budget(5, 120),
+        scale=1000.0,
+        unit="ms",
+        warmup=False,
+    )
+    for row, name in zip(rows, DESIGNS, strict=True):
+        row.extra["reads answered 200"] = f"{min(r['held_ok'] for r in results[name]):.0%}"
+        mixed = [r["mixed"] * 1000 for r in results[name]]
+        row.extra[f"mixed load ms/request ({MIXED_REQUESTS}, 1 write in 5)"] = sorted(mixed)[
+            len(mixed) // 2
+        ]
+        row.extra["mixed load 5xx"] = max(int(r["mixed_errors"]) for r in results[name])
+    return rows
+
+
+async def run(backend: Backend, mode: Mode) -> list[Row]:
+    if backend.name == "postgresql":
+        return await half_open(backend, mode)
+    return await readers_during_write(backend, mode)
