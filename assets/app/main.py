@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, engine disposal at shutdown, and database errors as 503."""
+"""The FastAPI application: routers, engine disposal at shutdown, database errors by cause."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -98,6 +98,11 @@ async def missing_column(engine: AsyncEngine, table: str) -> None:
         await conn.execute(text(f"SELECT column_not_migrated_yet FROM {table}"))
 
 
+async def missing_insert_column(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text(f"INSERT INTO {table} (id, column_not_migrated_yet) VALUES (3, 0)"))
+
+
 async def duplicate_key(engine: AsyncEngine, table: str) -> None:
     async with engine.connect() as conn:
         await conn.execute(text(f"INSERT INTO {table} (id, n) VALUES (1, 0)"))
@@ -117,6 +122,7 @@ CASES: dict[str, tuple[Provoke, str | None, Cause | None, int, str]] = {
     "database_is_locked": (sqlite_busy, "sqlite", Cause.BUSY, 503, DATABASE_BUSY),
     "missing_table": (missing_table, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
     "missing_column": (missing_column, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
+    "missing_insert_column": (missing_insert_column, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
     "duplicate_key": (duplicate_key, None, None, 500, INTERNAL_ERROR),
     # SQLite raises syntax errors as OperationalError, like "database is locked": a class
     # says nothing about the cause

@@ -1,6 +1,7 @@
 """What a database error means, read from the drivers' structured fields: asyncpg's SQLSTATE
 and constraint name, sqlite3's error code."""
 
+import re
 import sqlite3
 from enum import Enum
 
@@ -45,7 +46,7 @@ _SQLITE_CODES = {
     sqlite3.SQLITE_READONLY: Cause.UNAVAILABLE,
 }
 # SQLite reports a missing table or column as its generic SQLITE_ERROR: only the text tells
-_SQLITE_MISSING = ("no such table:", "no such column:", "has no column named")
+_SQLITE_MISSING = re.compile(r"no such (table|column): |table \S+ has no column named ")
 
 
 def sqlstate(exc: DBAPIError) -> str | None:
@@ -60,7 +61,7 @@ def cause(exc: DBAPIError) -> Cause | None:
     if isinstance(orig, TimeoutError):
         return Cause.TIMEOUT
     if isinstance(orig, sqlite3.Error):
-        if str(orig).startswith(_SQLITE_MISSING):
+        if _SQLITE_MISSING.match(str(orig)):
             return Cause.SCHEMA
         found = _SQLITE_CODES.get(getattr(orig, "sqlite_errorcode", 0) & 0xFF)
     else:
