@@ -4,6 +4,8 @@ wait for a writer and writers queue on the busy timeout instead of failing."""
 
 import asyncio
 import importlib
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +166,35 @@ async def test_client_fixture_reads_its_own_writes_and_rolls_them_back(
     async with engine.execution_options(sqlite_begin="DEFERRED").connect() as other:
         count = (await other.execute(text("SELECT count(*) FROM users"))).scalar_one()
     assert count == 0
+
+
+async def test_backup_of_wal_database_needs_vacuum_into_not_a_file_copy(
+    engine: AsyncEngine, make_engine: MakeEngine, tmp_path: Path
+) -> None:
+    """A commit sits in live.db-wal until a checkpoint: copying live.db alone loses it."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip(f"{engine.dialect.name}: WAL files are SQLite's")
+    path = tmp_path / "live.db"
+    app_engine = make_engine(database_url=f"sqlite+aiosqlite:///{path}")
+    async with app_engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with app_engine.begin() as conn:
+        await conn.execute(
+            insert(User).values(email="kept@example.com", name="Kept", hashed_password="x")
+        )
+    # wrong: a file copy while the app runs
+    (tmp_path / "copied.db").write_bytes(path.read_bytes())
+    # VACUUM INTO (or the online backup API) reads through SQLite, the -wal file included
+    with closing(sqlite3.connect(path)) as backup_source:
+        backup_source.execute(f"VACUUM INTO '{tmp_path / 'vacuumed.db'}'")
+    assert users_in(tmp_path / "copied.db") is None
+    assert users_in(tmp_path / "vacuumed.db") == 1
+
+
+def users_in(path: Path) -> int | None:
+    """Rows in the users table of the database file at path; None without that table."""
+    with closing(sqlite3.connect(path)) as conn:
+        found = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'users'")
+        if found.fetchone()[0] == 0:
+            return None
+        return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
