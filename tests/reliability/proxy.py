@@ -46,6 +46,9 @@ class FreezingProxy:
                     await writer.drain()
         except ConnectionError:
             pass
+        # one side closed: pass the close on, unless frozen (a half-open peer never sees it)
+        if not self.frozen and writer is not None:
+            writer.close()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
