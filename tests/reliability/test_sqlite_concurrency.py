@@ -13,9 +13,11 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from app.db import Base
+from app.db.engine import for_reads
 from app.errors import DATABASE_BUSY
 from app.models import User
 from tests.reliability.conftest import MakeEngine, Serve
@@ -198,3 +200,26 @@ def users_in(path: Path) -> int | None:
         if found.fetchone()[0] == 0:
             return None
         return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+async def test_read_transaction_that_writes_after_another_commit_fails_at_once(
+    engine: AsyncEngine, make_engine: MakeEngine
+) -> None:
+    """Why a handler that reads and then writes takes SessionDep: a DEFERRED transaction that
+    has read cannot write once another writer has committed (WAL's SQLITE_BUSY_SNAPSHOT),
+    however long the busy timeout."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip(f"{engine.dialect.name}: no write lock to upgrade to")
+    app_engine = make_engine(db_sqlite_busy_timeout=5)
+    user = {"name": "Snap", "hashed_password": "x"}
+    try:
+        async with for_reads(app_engine).connect() as reader:
+            await reader.execute(text("SELECT count(*) FROM users"))
+            async with app_engine.begin() as writer:
+                await writer.execute(insert(User).values(email="first@example.com", **user))
+            with pytest.raises(OperationalError) as raised:
+                await reader.execute(insert(User).values(email="second@example.com", **user))
+    finally:
+        async with app_engine.begin() as conn:
+            await conn.execute(User.__table__.delete())
+    assert raised.value.orig.sqlite_errorname == "SQLITE_BUSY_SNAPSHOT"  # type: ignore[union-attr]
