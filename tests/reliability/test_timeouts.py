@@ -152,7 +152,7 @@ async def test_command_timeout_on_frozen_connection(
 
 
 async def test_update_user_waiting_on_a_lock_answers_503(
-    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     """PostgreSQL's statement_timeout cancels the UPDATE (57014); SQLite's busy timeout gives
     up on the write lock ("database is locked")."""
@@ -172,6 +172,11 @@ async def test_update_user_waiting_on_a_lock_answers_503(
     assert response.status_code == 503
     busy = DATABASE_TIMEOUT if engine.dialect.name == "postgresql" else DATABASE_BUSY
     assert response.json() == {"detail": busy}
+    logged = {
+        "postgresql": "database timeout: Error [57014]: canceling statement due to statement timeout",
+        "sqlite": "database busy: OperationalError [SQLITE_BUSY]: database is locked",
+    }
+    assert database_log(caplog) == [f"PATCH /users/{user['id']}: {logged[engine.dialect.name]}"]
 
 
 async def wait_for_lock_waiters(admin: asyncpg.Connection, count: int) -> None:
