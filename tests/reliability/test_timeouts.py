@@ -173,7 +173,8 @@ async def test_update_user_waiting_on_a_lock_answers_503(
     busy = DATABASE_TIMEOUT if engine.dialect.name == "postgresql" else DATABASE_BUSY
     assert response.json() == {"detail": busy}
     logged = {
-        "postgresql": "database timeout: Error [57014]: canceling statement due to statement timeout",
+        "postgresql": "database timeout: Error [57014]: "
+        "canceling statement due to statement timeout",
         "sqlite": "database busy: OperationalError [SQLITE_BUSY]: database is locked",
     }
     assert database_log(caplog) == [f"PATCH /users/{user['id']}: {logged[engine.dialect.name]}"]
