@@ -2,6 +2,7 @@
 database behind the code's head revision; /health/live does not look at the database."""
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,7 +16,24 @@ from tests.databases import create_database, drop_database
 from tests.reliability.conftest import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-HEAD = "edfeb0c041b3"
+FIRST = "edfeb0c041b3"
+# the code's head: a second revision, added to a copy of the asset migrations
+HEAD = "c0ffee000002"
+SECOND_REVISION = f'''"""a second revision"""
+
+revision = "{HEAD}"
+down_revision = "{FIRST}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
 
 
 @pytest.fixture
@@ -30,9 +48,17 @@ async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str
 
 
 @pytest.fixture
-def alembic_ini(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The app finds the migrations as the alembic command does, here through $ALEMBIC_CONFIG."""
-    monkeypatch.setenv("ALEMBIC_CONFIG", str(ASSETS / "alembic.ini"))
+def alembic_ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app finds the migrations as the alembic command does, here through $ALEMBIC_CONFIG:
+    a copy of the asset migrations with a second revision."""
+    shutil.copy(ASSETS / "alembic.ini", tmp_path / "alembic.ini")
+    shutil.copytree(
+        ASSETS / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "migrations" / "versions" / f"2099_01_01_0000-{HEAD}_second.py").write_text(
+        SECOND_REVISION
+    )
+    monkeypatch.setenv("ALEMBIC_CONFIG", str(tmp_path / "alembic.ini"))
     code_revisions.cache_clear()
     yield
     code_revisions.cache_clear()
@@ -44,31 +70,32 @@ async def prepare(url: str, *, tables: bool, revision: str | None) -> None:
         async with setup.begin() as conn:
             if tables:
                 await conn.run_sync(Base.metadata.create_all)
+            # None: no alembic_version table; "": the table, empty (downgraded to base)
             if revision is not None:
                 await conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            if revision:
                 await conn.execute(text(f"INSERT INTO alembic_version VALUES ('{revision}')"))
     finally:
         await setup.dispose()
 
 
 STATES = [
+    pytest.param(False, None, 503, "missing tables: posts, users", id="not_migrated"),
     pytest.param(
-        False,
-        None,
-        503,
-        f"missing tables: posts, users; migrations behind: database at no revision, code at {HEAD}",
-        id="not_migrated",
+        True, FIRST, 503, f"migrations behind: database at {FIRST}, code at {HEAD}", id="behind"
     ),
     pytest.param(
         True,
-        None,
+        "",
         503,
         f"migrations behind: database at no revision, code at {HEAD}",
-        id="no_revision",
+        id="emptied_version_table",
     ),
     pytest.param(True, HEAD, 200, "ok", id="at_head"),
     # a rolling deploy migrated first: the old code keeps serving
     pytest.param(True, "f00dfeedbeef", 200, "ok", id="ahead_of_code"),
+    # tables made by create_all, as the test fixtures make them: no revision to compare
+    pytest.param(True, None, 200, "ok", id="no_version_table"),
 ]
 
 
