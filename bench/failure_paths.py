@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, insert, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from app.api.deps import get_engine
@@ -32,17 +31,11 @@ from app.main import app
 from app.models import User
 from bench.db import Backend
 from bench.runner import Mode, Row, interleave
-from tests.reliability.proxy import FreezingProxy
+from tests.reliability.designs import rollback_journal_engine
+from tests.reliability.proxy import FAST, FreezingProxy
 
 CASE_HALF_OPEN = "half-open connection"
 CASE_READERS = "SQLite readers and writers"
-FAST = {
-    "db_pool_size": 1,
-    "db_max_overflow": 0,
-    "db_connect_timeout": 0.5,
-    "db_statement_timeout": 0.5,
-    "db_command_timeout": 1.0,
-}
 READERS = 20
 # the asset default (DB_SQLITE_BUSY_TIMEOUT=5)
 BUSY_TIMEOUT_MS = 5000
@@ -164,28 +157,10 @@ async def _setup(backend: Backend) -> AsyncIterator[AsyncEngine]:
 
 def sqlite_design(path: Path, *, wal: bool, busy_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
     """The asset engine, or without WAL (SQLite's rollback journal), as the first one was."""
-    if wal:
-        return create_engine(
-            DatabaseSettings(
-                database_url=f"sqlite+aiosqlite:///{path}", db_sqlite_busy_timeout=busy_ms / 1000
-            )
-        )
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
+    if not wal:
+        return rollback_journal_engine(path, busy_timeout_ms=busy_ms)
+    url = f"sqlite+aiosqlite:///{path}"
+    return create_engine(DatabaseSettings(database_url=url, db_sqlite_busy_timeout=busy_ms / 1000))
 
 
 # name -> (WAL, deferred reads, busy timeout in ms)

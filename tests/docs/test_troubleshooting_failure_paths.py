@@ -3,7 +3,6 @@ closed connections, missing tables, a dependency's scope. The PgBouncer ones run
 real PgBouncer in tests/reliability/test_pgbouncer_timeouts.py, which matches the quotes."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
@@ -25,17 +24,8 @@ from tests.docs.troubleshooting_doc import assert_quoted
 from tests.docs.troubleshooting_support import POSTGRESQL_ONLY, shown, url_of
 from tests.reliability import test_error_causes, test_pgbouncer_timeouts
 
-
-@pytest.fixture
-async def table(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table of the test's own with two rows, dropped afterwards."""
-    name = f"trouble_{uuid.uuid4().hex[:8]}"
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
-        await conn.execute(text(f"INSERT INTO {name} (id, n) VALUES (1, 0), (2, 0)"))
-    yield name
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP TABLE {name}"))
+# a table of the test's own, from the fault tests' fixtures
+from tests.reliability.conftest import scratch_table  # noqa: F401
 
 
 @POSTGRESQL_ONLY
@@ -49,23 +39,25 @@ async def test_slow_statement_raises_statement_timeout(engine: AsyncEngine) -> N
 
 @POSTGRESQL_ONLY
 async def test_alter_waiting_for_a_lock_raises_lock_timeout(
-    engine: AsyncEngine, table: str
+    engine: AsyncEngine,
+    scratch_table: str,  # noqa: F811
 ) -> None:
     async with engine.connect() as holder, engine.connect() as migration:
         # a transaction in progress reads the table
-        await holder.execute(text(f"SELECT * FROM {table}"))
+        await holder.execute(text(f"SELECT * FROM {scratch_table}"))
         await migration.execute(text("SET LOCAL lock_timeout = 10"))
         with pytest.raises(DBAPIError) as caught:
-            await migration.execute(text(f"ALTER TABLE {table} ADD COLUMN note TEXT"))
+            await migration.execute(text(f"ALTER TABLE {scratch_table} ADD COLUMN note TEXT"))
     assert_quoted("canceling-statement-due-to-lock-timeout", shown(caught.value))
 
 
 @POSTGRESQL_ONLY
 async def test_concurrent_update_raises_serialization_failure(
-    engine: AsyncEngine, table: str
+    engine: AsyncEngine,
+    scratch_table: str,  # noqa: F811
 ) -> None:
     with pytest.raises(DBAPIError) as caught:
-        await test_error_causes.serialization_failure(engine, table)
+        await test_error_causes.serialization_failure(engine, scratch_table)
     assert_quoted("could-not-serialize-access-due-to-concurrent-update", shown(caught.value))
 
 

@@ -9,6 +9,16 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# DatabaseSettings for an engine behind the proxy: timeouts short enough that a half-open
+# connection costs about a second (the defaults: 5 s to connect and ping, 20 s per command)
+FAST = {
+    "db_pool_size": 1,
+    "db_max_overflow": 0,
+    "db_connect_timeout": 0.5,
+    "db_statement_timeout": 0.5,
+    "db_command_timeout": 1.0,
+}
+
 
 class FreezingProxy:
     def __init__(self, host: str, port: int) -> None:

@@ -4,8 +4,6 @@ database errors itself instead of letting the server log the exception chain."""
 
 import logging
 import traceback
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -14,24 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.models import User
-from tests.databases import create_database, drop_database
 from tests.reliability.conftest import MakeEngine, Serve
 
 EMAIL = "private.person@example.com"
 BODY = {"email": EMAIL, "name": "Private", "password": "long-enough"}
 # every hash_password() result starts so; the hash itself is random
 HASH_PREFIX = "scrypt$"
-
-
-@pytest.fixture
-async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the test's own on the backend of `engine`."""
-    if engine.dialect.name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
-        return
-    url = await create_database("skill_logs")
-    yield url
-    await drop_database(url)
 
 
 async def break_inserts(url: str, failure: str) -> None:

@@ -15,26 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db.errors import sqlstate
 from tests.databases import create_database, drop_database, dsn
 from tests.migrations.support import alembic_config, project  # noqa: F401
-
-FIRST = "edfeb0c041b3"
-ADD_COLUMN = f'''"""add users.nickname"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "c0ffee000001"
-down_revision = "{FIRST}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column("users", sa.Column("nickname", sa.String(50), nullable=True))
-
-
-def downgrade() -> None:
-    op.drop_column("users", "nickname")
-'''
+from tests.reliability.revisions import FIRST, add_revision
 
 
 @pytest.fixture
@@ -48,8 +29,11 @@ async def migrated(
         pytest.skip("sqlite: no lock_timeout; a migration waits the busy timeout, then fails")
     url = await create_database("skill_lock")
     monkeypatch.setenv("DATABASE_URL", url)
-    (project / "migrations" / "versions" / "2099_01_01_0000-c0ffee000001_nickname.py").write_text(
-        ADD_COLUMN
+    add_revision(
+        project,
+        "c0ffee000001",
+        upgrade='op.add_column("users", sa.Column("nickname", sa.String(50), nullable=True))',
+        downgrade='op.drop_column("users", "nickname")',
     )
     await migrate(project, FIRST)
     yield project, url

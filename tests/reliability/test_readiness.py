@@ -3,7 +3,7 @@ database behind the code's head revision; /health/live does not look at the data
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,39 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.db.readiness import code_revisions
-from tests.databases import create_database, drop_database
 from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.revisions import FIRST, add_revision
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-FIRST = "edfeb0c041b3"
 # the code's head: a second revision, added to a copy of the asset migrations
 HEAD = "c0ffee000002"
-SECOND_REVISION = f'''"""a second revision"""
-
-revision = "{HEAD}"
-down_revision = "{FIRST}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
-@pytest.fixture
-async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the test's own on the backend of `engine`."""
-    if engine.dialect.name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
-        return
-    url = await create_database("skill_ready")
-    yield url
-    await drop_database(url)
 
 
 @pytest.fixture
@@ -55,9 +28,7 @@ def alembic_ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     shutil.copytree(
         ASSETS / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
     )
-    (tmp_path / "migrations" / "versions" / f"2099_01_01_0000-{HEAD}_second.py").write_text(
-        SECOND_REVISION
-    )
+    add_revision(tmp_path, HEAD)
     monkeypatch.setenv("ALEMBIC_CONFIG", str(tmp_path / "alembic.ini"))
     code_revisions.cache_clear()
     yield

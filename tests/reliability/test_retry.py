@@ -2,8 +2,7 @@
 the whole transaction again, a bounded number of times, and lets every other error through."""
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
@@ -12,18 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.errors import sqlstate
 from app.db.retry import run_transaction
-
-
-@pytest.fixture
-async def counter(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table of the test's own holding one counter row, (1, 0), dropped afterwards."""
-    name = f"retry_{uuid.uuid4().hex[:8]}"
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
-        await conn.execute(text(f"INSERT INTO {name} (id, n) VALUES (1, 0)"))
-    yield name
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP TABLE {name}"))
 
 
 def repeatable_read(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -57,38 +44,40 @@ def conflicting_increment(
 
 
 async def test_run_transaction_retries_serialization_failure(
-    engine: AsyncEngine, counter: str
+    engine: AsyncEngine, scratch_table: str
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip(f"{engine.dialect.name}: one writer at a time, no serialization failures")
     attempts: list[int] = []
-    work = conflicting_increment(engine, counter, conflicts=1, attempts=attempts)
+    work = conflicting_increment(engine, scratch_table, conflicts=1, attempts=attempts)
     async with asyncio.timeout(30):
         result = await run_transaction(repeatable_read(engine), work, backoff=0)
     assert attempts == [1, 2]
     # the second run read the other transaction's 100 and added its own 1
-    assert result == await value(engine, counter) == 101
+    assert result == await value(engine, scratch_table) == 101
 
 
 async def test_transaction_without_retry_fails_with_serialization_failure(
-    engine: AsyncEngine, counter: str
+    engine: AsyncEngine, scratch_table: str
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip(f"{engine.dialect.name}: one writer at a time, no serialization failures")
     attempts: list[int] = []
-    work = conflicting_increment(engine, counter, conflicts=1, attempts=attempts)
+    work = conflicting_increment(engine, scratch_table, conflicts=1, attempts=attempts)
     with pytest.raises(DBAPIError) as raised:
         async with repeatable_read(engine)() as session, session.begin():
             await work(session)
     assert sqlstate(raised.value) == "40001"
-    assert await value(engine, counter) == 100
+    assert await value(engine, scratch_table) == 100
 
 
-async def test_run_transaction_gives_up_after_attempts(engine: AsyncEngine, counter: str) -> None:
+async def test_run_transaction_gives_up_after_attempts(
+    engine: AsyncEngine, scratch_table: str
+) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip(f"{engine.dialect.name}: one writer at a time, no serialization failures")
     attempts: list[int] = []
-    work = conflicting_increment(engine, counter, conflicts=10, attempts=attempts)
+    work = conflicting_increment(engine, scratch_table, conflicts=10, attempts=attempts)
     with pytest.raises(DBAPIError) as raised:
         await run_transaction(repeatable_read(engine), work, attempts=3, backoff=0)
     assert sqlstate(raised.value) == "40001"
@@ -96,21 +85,21 @@ async def test_run_transaction_gives_up_after_attempts(engine: AsyncEngine, coun
 
 
 async def test_run_transaction_commits_once_and_never_retries_other_errors(
-    engine: AsyncEngine, counter: str
+    engine: AsyncEngine, scratch_table: str
 ) -> None:
     factory = async_sessionmaker(engine, expire_on_commit=False)
     runs: list[str] = []
 
     async def increment(session: AsyncSession) -> None:
         runs.append("increment")
-        await session.execute(text(f"UPDATE {counter} SET n = n + 1 WHERE id = 1"))
+        await session.execute(text(f"UPDATE {scratch_table} SET n = n + 1 WHERE id = 1"))
 
     async def duplicate(session: AsyncSession) -> None:
         runs.append("duplicate")
-        await session.execute(text(f"INSERT INTO {counter} (id, n) VALUES (1, 0)"))
+        await session.execute(text(f"INSERT INTO {scratch_table} (id, n) VALUES (1, 0)"))
 
     await run_transaction(factory, increment)
     with pytest.raises(IntegrityError):
         await run_transaction(factory, duplicate)
     assert runs == ["increment", "duplicate"]
-    assert await value(engine, counter) == 1
+    assert await value(engine, scratch_table) == 1

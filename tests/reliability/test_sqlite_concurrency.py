@@ -7,20 +7,19 @@ import importlib
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event, insert, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.db import Base
 from app.db.engine import for_reads
 from app.errors import DATABASE_BUSY
 from app.models import User
 from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.designs import rollback_journal_engine
 
 session_module = importlib.import_module("app.db.session")
 
@@ -68,26 +67,6 @@ async def test_read_users_while_write_held_fail_when_reads_take_the_write_lock(
     assert {r.json()["detail"] for r in responses} == {DATABASE_BUSY}
 
 
-def rollback_journal_engine(path: Path) -> AsyncEngine:
-    """The asset engine without WAL: SQLite's default rollback journal (journal_mode=delete)."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=100")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
-
-
 @pytest.mark.parametrize("wal", [True, False], ids=["wal", "rollback_journal"])
 async def test_create_user_while_read_transaction_open(
     engine: AsyncEngine, make_engine: MakeEngine, serve: Serve, tmp_path: Path, wal: bool
@@ -101,7 +80,7 @@ async def test_create_user_while_read_transaction_open(
             database_url=f"sqlite+aiosqlite:///{path}", db_sqlite_busy_timeout=0.1
         )
     else:
-        app_engine = rollback_journal_engine(path)
+        app_engine = rollback_journal_engine(path, busy_timeout_ms=100)
     try:
         async with app_engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)

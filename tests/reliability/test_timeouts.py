@@ -24,16 +24,9 @@ from app.db import get_read_session
 from app.errors import DATABASE_BUSY, DATABASE_TIMEOUT, DATABASE_UNAVAILABLE
 from app.main import app
 from tests.reliability.conftest import MakeEngine, Serve
-from tests.reliability.proxy import FreezingProxy
+from tests.reliability.proxy import FAST, FreezingProxy
 
 HANG = 30
-FAST = {
-    "db_pool_size": 1,
-    "db_max_overflow": 0,
-    "db_connect_timeout": 0.5,
-    "db_statement_timeout": 0.5,
-    "db_command_timeout": 1.0,
-}
 NEW_USER = {"email": "slow@example.com", "name": "Slow", "password": "long-enough"}
 
 
