@@ -1,148 +1,19 @@
-"""Run the benchmark cases, print a table, and write bench/RESULTS.md.
+"""`python -m bench`: see bench/cli.py, or run it with --help."""
 
-Every figure is a ratio to a baseline measured in the same run (repetitions interleaved), with
-the median and the spread over repetitions; each case stops by itself at its repetition count
-or its deadline. The PostgreSQL cases use a database of their own, created and dropped here.
-
-Usage:
-  uv run python -m bench [--backend sqlite|postgresql|both] [--smoke] [--case NAME ...]
-
-Examples:
-  uv run python -m bench                          # full run, both backends, writes RESULTS.md
-  uv run python -m bench --backend sqlite --smoke # a few tiny repetitions, writes nothing
-  uv run python -m bench --case loading --case pagination --output /tmp/r.md
-"""
-
-import argparse
-import asyncio
-import json
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from bench import anatomy, bulk_insert, http_case, isolation, loading, pagination, point_read
-from bench.db import BACKENDS, SERVER_URL, close_backend, open_backend
-from bench.report import environment, render, table
-from bench.runner import Mode, Row
-
-CASES = {
-    "point-read": point_read.run,
-    "bulk-insert": bulk_insert.run,
-    "loading": loading.run,
-    "pagination": pagination.run,
-    "isolation": isolation.run,
-    "http": http_case.run,
-    "anatomy": anatomy.run,
-}
-# a case still running at its deadline is cancelled and reported as failed
-CASE_SECONDS = {"http": 270.0}
-DEFAULT_CASE_SECONDS = 150.0
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+from bench import ASSETS
 
 
-async def run_all(
-    backends: list[str], cases: list[str], mode: Mode, server_url: str = SERVER_URL
-) -> tuple[list[Row], list[str]]:
-    """Run cases on backends; return the rows and one line per case that failed."""
-    rows: list[Row] = []
-    errors: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for name in backends:
-            backend = await open_backend(name, Path(tmp), server_url)
-            try:
-                for case in cases:
-                    started = time.monotonic()
-                    seconds = CASE_SECONDS.get(case, DEFAULT_CASE_SECONDS)
-                    try:
-                        rows += await asyncio.wait_for(CASES[case](backend, mode), seconds)
-                    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the rest
-                        errors.append(f"{case} on {name}: {type(exc).__name__}: {exc}")
-                    took = time.monotonic() - started
-                    print(f"{case} on {name}: {took:.1f} s", file=sys.stderr)
-            finally:
-                await close_backend(backend, server_url)
-    return rows, errors
+def run() -> int:
+    # the one place the import path changes: the cases import the asset app as `app`, which
+    # the tests find through pyproject's pytest `pythonpath`
+    if str(ASSETS) not in sys.path:
+        sys.path.insert(0, str(ASSETS))
+    from bench.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--backend",
-        choices=["sqlite", "postgresql", "both"],
-        default="both",
-        help="which database to measure (default: both)",
-    )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="tiny sizes and two repetitions, to prove the cases run; "
-        "writes no RESULTS.md unless --output is given (default: off)",
-    )
-    parser.add_argument(
-        "--case",
-        action="append",
-        choices=list(CASES),
-        dest="cases",
-        help="run only this case; repeatable (default: every case)",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help="where to write the Markdown results (default: bench/RESULTS.md, none with --smoke)",
-    )
-    parser.add_argument(
-        "--render",
-        type=Path,
-        metavar="JSON",
-        help="measure nothing: rewrite the Markdown from a saved --json run (default: off)",
-    )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print the results as one JSON document on stdout (default: off)",
-    )
-    args = parser.parse_args(argv)
-    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
-    cases = args.cases or list(CASES)
-    mode = Mode(smoke=args.smoke)
-    given = argv if argv is not None else sys.argv[1:]
-    # the command that reproduces the measurements; output flags do not change them
-    command = "uv run python -m bench " + " ".join(a for a in given if a != "--json")
-    if args.render:
-        saved = json.loads(args.render.read_text())
-        rows = [Row.from_dict(r) for r in saved["rows"]]
-        env, errors, command = saved["environment"], saved["errors"], saved["command"]
-    else:
-        env = environment()
-        started = time.monotonic()
-        rows, errors = asyncio.run(run_all(backends, cases, mode))
-        env["run time"] = f"{time.monotonic() - started:.0f} s"
-    output = args.output or (None if args.smoke else RESULTS)
-    if output is not None:
-        output.write_text(render(rows, errors, env, command.strip()))
-        print(f"wrote {output}", file=sys.stderr)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "command": command.strip(),
-                    "environment": env,
-                    "errors": errors,
-                    "rows": [r.as_dict() for r in rows],
-                }
-            )
-        )
-    else:
-        print(table(rows))
-    for error in errors:
-        print(f"error: {error}", file=sys.stderr)
-    return 1 if errors else 0
+    return main()
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

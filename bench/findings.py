@@ -1,99 +1,227 @@
-"""The prose of RESULTS.md: how to read the tables, and what the profiles found."""
+"""The prose of RESULTS.md: how to read the tables (the method), and what this run measured,
+written from the run's own rows and environment, never from an earlier run's."""
+
+import statistics
+from collections.abc import Callable
+
+from bench.cases.anatomy import (
+    ASSET_NO_PING,
+    ASSET_REQUEST,
+    AUTOCOMMIT_GET,
+    CHECKOUT_IDLE,
+    CHECKOUT_OFF,
+    CHECKOUT_PING,
+    PROPOSED_REQUEST,
+)
+from bench.cases.http import (
+    ASSET_APP,
+    GET,
+    LIST,
+    LIST_CORE,
+    LIST_ORM,
+    LIST_SIZED_CORE,
+    LIST_SIZED_ORM,
+    PROBE,
+    PROPOSED,
+    PROPOSED_SIZED,
+    PROPOSED_TWO,
+    RAW,
+)
+from bench.fmt import fmt_num, fmt_ratio, fmt_ratios
+from bench.runner import Row
 
 HOW_TO_READ = """\
 Each case runs its variants in interleaved repetitions (the order rotates every repetition),
-so a load spike from another process on this shared machine hits both sides of a ratio.
+so a load spike from another process on a shared machine hits both sides of a ratio.
 **median** and **range** are over repetitions; **ratio to baseline** is the median of the
 per-repetition ratios to the case's baseline (the first row of its group), and **ratio range**
-their minimum and maximum. Absolute times drift between runs here (see the load average
-below: other jobs shared the 2 cores); quote the ratios, and read a wide ratio range as noise.
-The HTTP rows measure requests/s with separate load-generator processes on the same 2 cores,
-so their requests/s swing with the machine's load; the server's CPU time per request
-(`CPU ms/req`, from /proc/<pid>/stat) is the steadier figure and the one to quote first.
+their minimum and maximum. Absolute times drift with the machine's load (the environment
+table gives the load average at the start and the end of the run); quote the ratios, and read
+a wide ratio range as noise. The HTTP rows measure requests/s with separate load-generator
+processes on the same cores as the servers, so their requests/s swing with the load; the
+server's CPU time per request (`CPU ms/req`, from /proc, worker processes included) is the
+steadier figure. `new connections per 1,000 req` counts the sessions the server opened during
+the load (pg_stat_database); `cores busy` is the server's CPU seconds per second of load."""
 
-Cases and sizes: point read (500 reads by primary key per repetition); bulk insert (10,000
-rows; the repository loop writes 500 and is reported per row); loading (100 users with 10
-posts each); pagination (300,000 posts, 20 per page; OFFSET and keyset at the same depths);
-test isolation (15 simulated tests per repetition: insert a user, commit, read it back);
-HTTP (PostgreSQL only: GET 2,500 requests per repetition over 32 keep-alive connections,
-POST 80 requests, each bounded by a deadline); request anatomy (PostgreSQL only, CPU time
-of this process per operation, layer by layer). The test that proves no row leaks between
-tests on SQLite (and PostgreSQL) is `tests/bench/test_isolation_leak.py`: one test commits
-through the savepoint fixtures, the next finds nothing, through its session and through a
-connection outside the test's transaction."""
 
-FINDINGS = """\
-## Profile findings
+def _find(rows: list[Row], case: str, variant: str) -> Row | None:
+    return next((r for r in rows if r.case == case and r.variant == variant), None)
 
-**GET /users/{id}, PostgreSQL.** Profiled with pyinstrument on the asset app under uvicorn
-while `bench.loadgen` drove it, with cProfile on the in-process request loop (the request
-anatomy case), and with asyncpg's `Connection.add_query_logger` to list what reaches the
-server. What each request sends to PostgreSQL:
 
-| asset app | raw asyncpg app |
-|---|---|
-| `SELECT 1` (the engine's checkout ping) | |
-| `BEGIN ISOLATION LEVEL READ COMMITTED;` | |
-| the SELECT (prepared once per connection, then cached) | the SELECT (prepared, cached) |
-| `COMMIT;` | asyncpg's reset on release (one query: `pg_advisory_unlock_all()`, `CLOSE ALL`, \
-`UNLISTEN *`, `RESET ALL`) |
+def _paired(a: Row, b: Row) -> tuple[float, float, float]:
+    """Median, minimum and maximum of a/b over the repetitions both ran in."""
+    ratios = [x / y for x, y in zip(a.samples, b.samples, strict=False) if y > 0]
+    if not ratios:
+        return float("nan"), float("nan"), float("nan")
+    return statistics.median(ratios), min(ratios), max(ratios)
 
-Four round trips against two. On this machine a round trip over loopback costs the server
-process real CPU (cProfile puts most of a request's wall time in `socket.send`: the kernel
-wakes the PostgreSQL backend inside the call), so the CPU ratio follows the round-trip count.
-The first profile found six: SQLAlchemy's own `pool_pre_ping` wraps its asyncpg ping in
-`BEGIN`/`ROLLBACK` so that it also works behind PgBouncer in transaction mode
-(sqlalchemy#10226), three round trips per checkout. The asset engine now does the same check
-with one simple-protocol `SELECT 1` in a `checkout` event (no prepared statement, so safe
-behind PgBouncer too), raising `DisconnectionError` so the pool replaces a dead connection;
-the dead-connection tests in `tests/reliability/` pass unchanged. The two `engine checkout`
-rows of the request anatomy price both pings. The rest of the gap is SQLAlchemy's asyncio
-layer: Core in `engine.begin()` costs most of what the ORM request costs, so the ORM adds
-little on top of Core; the greenlet bridge, the connection and transaction bookkeeping and
-the result machinery account for the remainder.
 
-What was measured and what it means for the assets:
+def _extra(row: Row, key: str) -> float:
+    return float(row.extra[key])  # type: ignore[arg-type]
 
-- **The checkout ping**: kept, at one round trip. It turns a connection that the server, a
-  proxy or a failover closed while it sat in the pool into a silent reconnect, where without
-  it the next request on it fails (503 in the asset app).
-- **BEGIN/COMMIT per request**: kept. The commit-before-response session
-  (`Depends(get_session, scope="function")`) is what turns a failed commit into an error
-  response instead of a 201 for a row that never landed. A read that executed a query needs
-  a COMMIT or a ROLLBACK either way (one round trip each).
-- **A read session on an AUTOCOMMIT engine** (`bench/readapp.py`, HTTP and anatomy rows):
-  no BEGIN or COMMIT. Not adopted: over HTTP it measured within the noise of the asset app
-  once the ping was one round trip, nothing written through it is transactional, and routes
-  would need a second dependency.
-- **session.get vs select() + scalar, ORM vs Core inside the session**: no difference beyond
-  the noise in-process, so the repository keeps `session.get`.
-- **SQLAlchemy's compiled cache and the asyncpg adapter's prepared statement cache**: on by
-  default and working: on one pooled connection the adapter's cache holds the same 5
-  statements after the first request and after the hundredth, so the SELECT is prepared once
-  per connection, not per request.
-- **response_model from the ORM object** (`UserPublic` with `from_attributes`): about 4 µs
-  per request in-process, a rounding error next to the database layer.
 
-Verdict: the ping change is the one fix that was ours; what remains is the transaction that
-reliability pays for (two round trips) and SQLAlchemy's asyncio layer, both measured above.
-Where the GET target is still not met, that is the reason.
+def _vs(row: Row) -> str:
+    low, high = row.ratio_spread
+    cpu_range = row.extra["CPU ratio range"]
+    assert isinstance(cpu_range, tuple)
+    cpu_low, cpu_high = cpu_range
+    return (
+        f"{fmt_ratio(row.ratio)} ({fmt_ratios(low, high)}) of the raw app's requests/s at "
+        f"{fmt_ratio(_extra(row, 'CPU ratio'))} ({fmt_ratios(cpu_low, cpu_high)}) its CPU per "
+        "request"
+    )
 
-**Other targets.** `add_all` + flush is far less slow than the folklore says: SQLAlchemy 2
-batches the INSERTs of a flush (insertmanyvalues), so on PostgreSQL it sits within a small
-multiple of `insert(Post)` with a list of dicts, and a target of 4x between the two can miss.
-The per-row `repository.create_post` loop (a flush per row) is the slow path. Keyset pages
-cost the same at every depth: on PostgreSQL, `EXPLAIN (ANALYZE, BUFFERS)` of the keyset query at
-depth 290,000 shows `Index Scan Backward using ix_posts_created_at_id` with the row comparison
-as its index condition, 4 shared buffers and 0.07 ms of execution, and a separate check of
-`repository.page_posts` (20 pages at each depth, one session) gave the same median at depth
-0 and 290,000 within the machine's noise; SQLite's plan is the same index search. Their
-absolute time here is the ORM building 21 objects on a machine whose load average was near
-10, which is what holds the page above 2 ms and the keyset vs OFFSET ratio below 100x;
-OFFSET grows with depth on both backends, keyset does not. On SQLite the ORM point read
-is a large multiple of the raw driver because the raw read is so cheap (a page-cache hit and
-one worker-thread hop in aiosqlite), so SQLAlchemy's fixed cost per statement dominates the
-ratio; on PostgreSQL the same ratio moves with the load, since the raw read's round trip
-is most of its time (compare the ratio range with the target). The savepoint fixtures cost
-less than no isolation at all (a negative overhead): the
-test's commit only releases a SAVEPOINT, while the baseline's commit is real and waits for
-the disk."""
+
+def _read_path(rows: list[Row]) -> list[str]:
+    def get(name: str) -> Row | None:
+        return _find(rows, "HTTP", f"{GET}: {name}")
+
+    raw, asset, probe, proposed, sized, two = (
+        get(n) for n in (RAW, ASSET_APP, PROBE, PROPOSED, PROPOSED_SIZED, PROPOSED_TWO)
+    )
+    if raw is None or asset is None:
+        return []
+    out = [f"**{GET} (PostgreSQL).** The asset app served {_vs(asset)}."]
+    if sized is not None:
+        mid, low, high = _paired(sized, asset)
+        out.append(
+            f"The proposed read path with a pool of 10 and no overflow served {_vs(sized)}: "
+            f"{fmt_ratio(mid)} ({fmt_ratios(low, high)}) the asset app's requests/s in the "
+            "same repetitions."
+        )
+    if proposed is not None:
+        out.append(
+            f"With the asset's pool (5 + 10 overflow) the same read path served {_vs(proposed)}."
+        )
+    churn = "new connections per 1,000 req"
+    if probe is not None:
+        out.append(
+            f"The probe's combination (an AUTOCOMMIT read session, no ping, pool 5 + 10) served "
+            f"{_vs(probe)}, and opened {fmt_num(_extra(probe, churn))} new connections per "
+            f"1,000 requests against {fmt_num(_extra(asset, churn))} for the asset app"
+            + (
+                f" and {fmt_num(_extra(sized, churn))} for the read path with a pool of 10."
+                if sized is not None
+                else "."
+            )
+        )
+    if two is not None and sized is not None:
+        out.append(
+            f"Two uvicorn workers (5 connections each) served {fmt_num(two.median)} req/s "
+            f"against {fmt_num(sized.median)} for one worker, keeping "
+            f"{fmt_num(_extra(two, 'cores busy'))} cores busy against "
+            f"{fmt_num(_extra(sized, 'cores busy'))}; per core busy that is "
+            f"{fmt_num(two.median / _extra(two, 'cores busy'))} against "
+            f"{fmt_num(sized.median / _extra(sized, 'cores busy'))} req/s."
+        )
+    return [" ".join(out)]
+
+
+def _lists(rows: list[Row]) -> list[str]:
+    def get(name: str) -> Row | None:
+        return _find(rows, "HTTP", f"{LIST}: {name}")
+
+    orm, core, sized_orm, sized_core = (
+        get(n) for n in (LIST_ORM, LIST_CORE, LIST_SIZED_ORM, LIST_SIZED_CORE)
+    )
+    if orm is None or core is None:
+        return []
+    text = (
+        f"**{LIST}.** Core rows through `mappings()` served {fmt_ratio(core.ratio)} "
+        f"({fmt_ratios(*core.ratio_spread)}) the requests/s of ORM objects, at "
+        f"{fmt_ratio(_extra(core, 'CPU ratio'))} their CPU per request"
+    )
+    if sized_orm is not None and sized_core is not None:
+        mid, low, high = _paired(sized_core, sized_orm)
+        text += (
+            f"; on the proposed read path, {fmt_ratio(mid)} ({fmt_ratios(low, high)}), and the "
+            f"read path with Core rows {fmt_ratio(sized_core.ratio)} of the asset app"
+        )
+    return [text + "."]
+
+
+def _anatomy(rows: list[Row]) -> list[str]:
+    cases = [r for r in rows if r.case == "request anatomy"]
+    raw = next(iter(cases), None)
+    asset = _find(rows, "request anatomy", ASSET_REQUEST)
+    proposed = _find(rows, "request anatomy", PROPOSED_REQUEST)
+    if raw is None or asset is None or proposed is None:
+        return []
+
+    def median(name: str) -> float:
+        row = _find(rows, "request anatomy", name)
+        return row.median if row is not None else float("nan")
+
+    ping = median(CHECKOUT_PING) - median(CHECKOUT_OFF)
+    idle = median(CHECKOUT_IDLE) - median(CHECKOUT_OFF)
+    txn = median(ASSET_NO_PING) - median(AUTOCOMMIT_GET)
+    costs = ""
+    if all(x == x for x in (ping, idle, txn)):
+        costs = (
+            f" By difference of medians, the asset's ping on every checkout cost "
+            f"{fmt_num(ping)} µs per request, the ping when idle {fmt_num(idle)} µs (a "
+            f"connection reused at once is never pinged), and BEGIN with COMMIT "
+            f"{fmt_num(txn)} µs."
+        )
+    out = [
+        f"**Request anatomy.** In-process, the asset request cost {fmt_num(asset.median)} µs "
+        f"of CPU ({fmt_ratio(asset.ratio)} the raw driver's {fmt_num(raw.median)} µs) and the "
+        f"proposed read path {fmt_num(proposed.median)} µs ({fmt_ratio(proposed.ratio)}).{costs} "
+        "Where each request's CPU went, as shares of its own CPU time under cProfile (the "
+        "profiler inflates Python-heavy code, so read the shares, not the totals):",
+        "",
+        f"| library | {ASSET_REQUEST} | {PROPOSED_REQUEST} |",
+        "|---|---|---|",
+    ]
+    shares_a = asset.extra.get("profile", {})
+    shares_p = proposed.extra.get("profile", {})
+    assert isinstance(shares_a, dict) and isinstance(shares_p, dict)
+    for library in dict.fromkeys([*shares_a, *shares_p]):
+        a, p = shares_a.get(library, 0.0), shares_p.get(library, 0.0)
+        out.append(f"| {library} | {a:.0%} | {p:.0%} |")
+    return ["\n".join(out)]
+
+
+def _others(rows: list[Row]) -> list[str]:
+    out = []
+    for backend in ("sqlite", "postgresql"):
+        mine = [r for r in rows if r.backend == backend]
+        offsets = [r for r in mine if r.variant.startswith("OFFSET page")]
+        keysets = [r for r in mine if r.variant.startswith("keyset page")]
+        if offsets and keysets:
+            out.append(
+                f"On {backend} an OFFSET page took {fmt_num(offsets[0].median)} ms at depth "
+                f"{offsets[0].variant.rsplit(' ', 1)[1]} and {fmt_num(offsets[-1].median)} ms "
+                f"at {offsets[-1].variant.rsplit(' ', 1)[1]}; a keyset page "
+                f"{fmt_num(keysets[0].median)} ms and {fmt_num(keysets[-1].median)} ms."
+            )
+        orm = _find(mine, "point read", "ORM session.get, one session")
+        per_read = _find(mine, "point read", "ORM session per read (request pattern)")
+        if orm is not None and per_read is not None:
+            out.append(
+                f"On {backend} an ORM point read cost {fmt_ratio(orm.ratio)} "
+                f"({fmt_ratios(*orm.ratio_spread)}) the raw driver's time in one session, "
+                f"{fmt_ratio(per_read.ratio)} with a session and transaction per read."
+            )
+    return [" ".join(out)] if out else []
+
+
+SECTIONS: tuple[Callable[[list[Row]], list[str]], ...] = (_read_path, _lists, _anatomy, _others)
+
+
+def findings(rows: list[Row], env: dict[str, str]) -> str:
+    """The findings section, from this run's rows and environment only."""
+    start = env.get("load average at start", "?")
+    end = env.get("load average at end", "?")
+    cores = env.get("cores", "?")
+    parts = [
+        "## What this run measured",
+        "",
+        f"The load average (1, 5 and 15 minutes) was {start} at the start and {end} at the "
+        f"end, on {cores} cores: a load above the core count means other processes competed "
+        "for the CPU, which widens every range above.",
+    ]
+    for section in SECTIONS:
+        for paragraph in section(rows):
+            parts += ["", paragraph]
+    return "\n".join(parts)

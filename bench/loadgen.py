@@ -30,28 +30,43 @@ async def _connection(
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", args.port)
     try:
-        while state["next"] < args.requests and time.monotonic() < stop_at:
-            i = state["next"]
-            state["next"] += 1
-            path = args.path.replace("{id}", str(i % args.ids + 1))
-            body = b""
-            if args.method == "POST":
-                email = f"lg-{args.tag}-{i}@example.com"
-                fields = {"email": email, "name": "Bench", "password": "pass-1234"}
-                body = json.dumps(fields).encode()
-            started = time.perf_counter()
-            writer.write(_request(args.method, path, body, args.port))
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append((time.perf_counter() - started) * 1000)
-            statuses[status] += 1
+        await _requests(args, state, stop_at, latencies, statuses, reader, writer)
+    except (ConnectionError, asyncio.IncompleteReadError, IndexError, ValueError):
+        # a reset or a malformed answer ends this connection and counts as a failed request
+        statuses[0] += 1
     finally:
         writer.close()
+
+
+async def _requests(
+    args: argparse.Namespace,
+    state: dict[str, int],
+    stop_at: float,
+    latencies: list[float],
+    statuses: Counter[int],
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+) -> None:
+    while state["next"] < args.requests and time.monotonic() < stop_at:
+        i = state["next"]
+        state["next"] += 1
+        path = args.path.replace("{id}", str(i % args.ids + 1))
+        body = b""
+        if args.method == "POST":
+            email = f"lg-{args.tag}-{i}@example.com"
+            fields = {"email": email, "name": "Bench", "password": "pass-1234"}
+            body = json.dumps(fields).encode()
+        started = time.perf_counter()
+        writer.write(_request(args.method, path, body, args.port))
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses[status] += 1
 
 
 async def _run(args: argparse.Namespace) -> dict[str, object]:

@@ -7,35 +7,22 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import version
 
+from bench.cases import CASES
+from bench.findings import HOW_TO_READ, findings
+from bench.fmt import fmt_num, fmt_ratio, fmt_ratios
 from bench.runner import Row
 from bench.targets import evaluate
 
 PACKAGES = ("sqlalchemy", "asyncpg", "aiosqlite", "fastapi", "pydantic", "uvicorn", "alembic")
 
 
-def fmt_ratio(value: float) -> str:
-    if value != value:
-        return "n/a"
-    if value >= 100:
-        return f"{value:.0f}x"
-    if value >= 10:
-        return f"{value:.1f}x"
-    return f"{value:.2f}x"
-
-
-def fmt_num(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}" if value < 1 else f"{value:.2f}"
-
-
 def _fmt_extra(extra: dict[str, object]) -> str:
     parts = []
     for key, value in extra.items():
+        if isinstance(value, dict):
+            continue  # profiles get a table of their own in the findings
         if isinstance(value, tuple):
-            text = f"{fmt_ratio(value[0])}–{fmt_ratio(value[1])}"
+            text = fmt_ratios(value[0], value[1])
         elif isinstance(value, float):
             text = fmt_ratio(value) if "ratio" in key else fmt_num(value)
         else:
@@ -58,11 +45,15 @@ def _postgres_version() -> str:
         return "unknown"
 
 
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def environment() -> dict[str, str]:
     env = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": str(os.cpu_count()),
-        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load average at start": load_average(),
         "python": platform.python_version(),
         "PostgreSQL": _postgres_version(),
         "SQLite": sqlite3.sqlite_version,
@@ -78,11 +69,10 @@ def _case_table(rows: list[Row]) -> list[str]:
     ]
     for r in rows:
         low, high = r.spread
-        rlow, rhigh = r.ratio_spread
         lines.append(
             f"| {r.backend} | {r.variant} | {fmt_num(r.median)} {r.unit} | "
             f"{fmt_num(low)}–{fmt_num(high)} | {fmt_ratio(r.ratio)} | "
-            f"{fmt_ratio(rlow)}–{fmt_ratio(rhigh)} | {_fmt_extra(r.extra)} |"
+            f"{fmt_ratios(*r.ratio_spread)} | {_fmt_extra(r.extra)} |"
         )
     return lines
 
@@ -98,9 +88,9 @@ def table(rows: list[Row]) -> str:
 
 
 def render(rows: list[Row], errors: list[str], env: dict[str, str], command: str) -> str:
-    from bench.findings import FINDINGS, HOW_TO_READ
-
-    out = ["# Benchmark results", "", f"Produced by `{command}`.", "", HOW_TO_READ, ""]
+    ran = {r.case for r in rows}
+    sizes = " ".join(f"**{c.title}**: {c.about}" for c in CASES.values() if c.title in ran)
+    out = ["# Benchmark results", "", f"Produced by `{command}`.", "", HOW_TO_READ, "", sizes, ""]
     out += ["## Environment", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in env.items()]
     out += ["", "## Targets", "", "| target | backend | measured | status |", "|---|---|---|---|"]
@@ -119,5 +109,5 @@ def render(rows: list[Row], errors: list[str], env: dict[str, str], command: str
             "",
         ]
         out += _case_table(case_rows)
-    out += ["", FINDINGS, ""]
+    out += ["", findings(rows, env), ""]
     return "\n".join(out)

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.db import Backend
+
 # one repetition of one variant: runs its operations and returns seconds per operation
 Rep = Callable[[], Awaitable[float]]
 
@@ -142,3 +144,20 @@ class Mode:
 
     def budget(self, reps: int, seconds: float) -> Budget:
         return Budget(2, 30.0) if self.smoke else Budget(reps, seconds)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case, as bench/cases/__init__.py registers it."""
+
+    name: str
+    """the --case NAME"""
+    title: str
+    """the rows' case field and the heading of its section in RESULTS.md"""
+    run: Callable[[Backend, Mode], Awaitable[list[Row]]]
+    """measures the variants on one backend; returns [] for a backend it does not measure"""
+    about: str
+    """one sentence for RESULTS.md: what one repetition does, and its sizes"""
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
+    seconds: float = 150.0
+    """a case still running at this deadline is cancelled and reported as failed"""

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
 from bench.db import Backend
 

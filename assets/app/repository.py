@@ -13,7 +13,7 @@ from app.db.errors import unique_violation
 from app.models import Post, User
 from app.pagination import count_rows, encode_cursor
 from app.schemas import PostCreate, UserCreate, UserUpdate
-from app.security import hash_password
+from app.security import hash_password, needs_rehash, verify_dummy, verify_password
 
 
 class EmailTakenError(Exception):
@@ -51,7 +51,7 @@ async def list_users(
 
 
 async def create_user(session: AsyncSession, user_in: UserCreate) -> User:
-    # scrypt is slow on purpose; a worker thread keeps the event loop serving other requests
+    # hashing is slow on purpose; a worker thread keeps the event loop serving other requests
     hashed = await asyncio.to_thread(hash_password, user_in.password)
     user = User(email=user_in.email, name=user_in.name, hashed_password=hashed)
     session.add(user)
@@ -63,6 +63,23 @@ async def create_user(session: AsyncSession, user_in: UserCreate) -> User:
         if unique_violation(exc) != EMAIL_UNIQUE:
             raise
         raise EmailTakenError(user_in.email) from None
+    return user
+
+
+async def authenticate_user(session: AsyncSession, email: str, password: str) -> User | None:
+    """The user with this email and password, or None; whether it has is_active is the
+    caller's decision."""
+    user = await get_user_by_email(session, email)
+    if user is None:
+        # an unknown email costs a hash too, or the answer would come back early for it
+        await asyncio.to_thread(verify_dummy, password)
+        return None
+    if not await asyncio.to_thread(verify_password, password, user.hashed_password):
+        return None
+    if needs_rehash(user.hashed_password):
+        # the one moment the plain password is at hand: store it with the current parameters
+        user.hashed_password = await asyncio.to_thread(hash_password, password)
+        await session.flush()
     return user
 
 
@@ -110,8 +127,10 @@ async def page_posts(
     """Newest posts first, a page at a time; pass the returned cursor to get the next page."""
     stmt = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
     if after is not None:
-        # id breaks ties between equal timestamps, so no row is skipped or repeated
-        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(*after))
+        # id breaks ties between equal timestamps, so no row is skipped or repeated; a plain
+        # tuple binds each value through its column's type (UTCDateTime turns an offset into
+        # UTC), where tuple_(*after) would bind a plain DateTime that SQLite compares as text
+        stmt = stmt.where(tuple_(Post.created_at, Post.id) < after)
     posts = (await session.scalars(stmt.limit(limit + 1))).all()
     if len(posts) <= limit:
         return posts, None

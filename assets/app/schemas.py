@@ -70,10 +70,14 @@ class UserUpdate(BaseModel):
         return value
 
 
-class UserPublic(UserBase):
+class UserPublic(BaseModel):
+    # typed as stored, not as UserBase's input rules: a row that a script or an older rule
+    # wrote (admin@localhost, an empty name) is still returned, never a 500 for the whole page
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    email: str
+    name: str
     is_active: bool
     created_at: datetime
     updated_at: datetime
@@ -92,6 +96,7 @@ class PostCreate(BaseModel):
 
 
 class PostPublic(BaseModel):
+    # typed as stored, like UserPublic: PostCreate's rules apply to input only
     model_config = ConfigDict(from_attributes=True)
 
     id: int

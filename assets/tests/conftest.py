@@ -34,12 +34,34 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine, for_reads
 from app.main import app
 
+try:
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from app import security
+
+    CHEAP_HASHER = PasswordHasher.from_parameters(CHEAPEST)
+except ImportError:  # a project scaffolded without the examples hashes no passwords
+    security = None
+
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite: runs against SQLite (aiosqlite)")
     config.addinivalue_line("markers", "postgresql: runs against PostgreSQL (asyncpg)")
+    config.addinivalue_line(
+        "markers", "production_hashing: hashes passwords at the app's real cost, not the cheapest"
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords at argon2's cheapest setting: at the app's real cost each user a test
+    creates adds tens of milliseconds, and some tests create dozens. A test marked
+    production_hashing keeps the real cost."""
+    if security is not None and request.node.get_closest_marker("production_hashing") is None:
+        monkeypatch.setattr(security, "hasher", CHEAP_HASHER)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,10 @@ from datetime import datetime
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import repository
+from app.schemas import UserCreate
 
 NEW_USER = {"email": "ada@example.com", "name": "Ada Lovelace", "password": "analytical-engine"}
 
@@ -154,3 +158,11 @@ async def test_delete_user(client: AsyncClient) -> None:
     assert response.status_code == 204
     assert (await client.get(f"/users/{user['id']}")).status_code == 404
     assert (await client.delete(f"/users/{user['id']}")).status_code == 404
+
+
+async def test_authenticate_user(session: AsyncSession) -> None:
+    user = await repository.create_user(session, UserCreate.model_validate(NEW_USER))
+    password = NEW_USER["password"]
+    assert await repository.authenticate_user(session, "ADA@example.com", password) is user
+    assert await repository.authenticate_user(session, "ada@example.com", "wrong-password") is None
+    assert await repository.authenticate_user(session, "nobody@example.com", password) is None

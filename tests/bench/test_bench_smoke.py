@@ -4,33 +4,26 @@ import asyncio
 import json
 import math
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import pytest
 
-from bench.__main__ import CASES, main
-from bench.db import SERVER_URL, _dsn
+import bench.cases
+from bench.cases import CASES
+from bench.cli import main
+from bench.db import SERVER_URL
+from tests.databases import BACKENDS, dsn
 
 ROOT = Path(__file__).resolve().parents[2]
-# cases measured against the raw asyncpg driver only
-POSTGRESQL_ONLY = {"http", "anatomy"}
-CASE_TITLES = {
-    "point-read": "point read",
-    "bulk-insert": "bulk insert",
-    "loading": "loading",
-    "pagination": "pagination",
-    "isolation": "test isolation",
-    "http": "HTTP",
-    "anatomy": "request anatomy",
-}
 
 
 def _require_postgresql() -> None:
     async def ping() -> None:
-        conn = await asyncpg.connect(_dsn(SERVER_URL), timeout=5)
+        conn = await asyncpg.connect(dsn(SERVER_URL), timeout=5)
         await conn.close()
 
     try:
@@ -42,13 +35,7 @@ def _require_postgresql() -> None:
         pytest.skip(reason)
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
-    ],
-)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_run_every_case_in_smoke_mode(
     backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,11 +47,7 @@ def test_run_every_case_in_smoke_mode(
     assert report["errors"] == []
     assert code == 0
     rows = report["rows"]
-    expected = {
-        t for c, t in CASE_TITLES.items() if backend == "postgresql" or c not in POSTGRESQL_ONLY
-    }
-    assert {r["case"] for r in rows} == expected
-    assert set(CASE_TITLES) == set(CASES)
+    assert {r["case"] for r in rows} == {c.title for c in CASES.values() if backend in c.backends}
     for row in rows:
         assert row["backend"] == backend
         assert row["repetitions"] >= 1
@@ -76,18 +59,36 @@ def test_run_every_case_in_smoke_mode(
     assert loads == {"selectinload": 2, "joinedload": 1, "lazy loading in a loop": 101}
     text = output.read_text()
     assert "## Targets" in text and f"| {backend} |" in text
+    # the prose states this run's own load average, not an earlier run's
+    assert f"was {report['environment']['load average at start']} at the start" in text
 
 
-def test_show_help_from_another_directory(tmp_path: Path) -> None:
+def test_register_every_module_in_cases_folder() -> None:
+    modules = {m.name for m in pkgutil.iter_modules(bench.cases.__path__)}
+    registered = {c.run.__module__.rsplit(".", 1)[1] for c in CASES.values()}
+    assert modules == registered, f"add these to bench/cases/__init__.py: {modules - registered}"
+
+
+def _python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--help"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_import_bench_leaves_sys_path_alone() -> None:
+    code = "import sys; before = list(sys.path); import bench; assert sys.path == before"
+    done = _python("-c", code, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+
+
+def test_show_help_from_another_directory(tmp_path: Path) -> None:
+    done = _python("-m", "bench", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Usage:" in done.stdout and "--smoke" in done.stdout

@@ -1,10 +1,14 @@
 """The savepoint fixtures undo a committed write before the next test, on every backend.
 
-The first test commits a user through the shared `session` fixture; the second, which runs
-after it, looks for that user through the test's session and through a fresh connection of
-its own. On SQLite this holds only with the engine's BEGIN recipe (isolation_level=None):
-without it the driver's own transaction handling lets the SAVEPOINT release commit for real.
+One test commits a user through the shared `session` fixture and looks for it from a
+connection outside the test's transaction while the test runs; a fixture set up before the
+test's own fixtures, and so torn down after them, looks again once they have rolled back,
+where the next test would start. On SQLite this holds only with the engine's BEGIN recipe
+(isolation_level=None): without it the driver's own transaction handling lets the SAVEPOINT
+release commit for real.
 """
+
+from collections.abc import AsyncIterator
 
 import aiosqlite
 import pytest
@@ -14,26 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.models import User
 
 EMAIL = "leak-probe@example.com"
-# backends on which the writing test has run in this session
-_written: set[str] = set()
-
-
-async def test_commit_user_inside_test(engine: AsyncEngine, session: AsyncSession) -> None:
-    session.add(User(email=EMAIL, name="Probe", hashed_password="x"))
-    await session.commit()
-    assert await session.scalar(select(User.id).where(User.email == EMAIL)) is not None
-    # the commit ended a SAVEPOINT only: nothing reached the database for other connections
-    assert await _committed_count(engine) == 0
-    _written.add(engine.dialect.name)
-
-
-async def test_read_committed_user_in_next_test_finds_none(
-    engine: AsyncEngine, session: AsyncSession
-) -> None:
-    if engine.dialect.name not in _written:
-        pytest.skip(f"{engine.dialect.name}: the writing test did not run first in this session")
-    assert await session.scalar(select(User.id).where(User.email == EMAIL)) is None
-    assert await _committed_count(engine) == 0
 
 
 async def _committed_count(engine: AsyncEngine) -> int:
@@ -47,3 +31,23 @@ async def _committed_count(engine: AsyncEngine) -> int:
         return int(row[0]) if row else 0
     async with engine.connect() as other:
         return int(await other.scalar(select(func.count()).where(User.email == EMAIL)) or 0)
+
+
+@pytest.fixture
+async def nothing_left_after_test(engine: AsyncEngine) -> AsyncIterator[list[int]]:
+    """Yields a list that receives, after the test's fixtures have ended, the rows still there."""
+    found: list[int] = []
+    yield found
+    found.append(await _committed_count(engine))
+    assert found == [0], f"{engine.dialect.name}: the committed user outlived its test"
+
+
+async def test_commit_user_inside_test_leaves_nothing_behind(
+    nothing_left_after_test: list[int], engine: AsyncEngine, session: AsyncSession
+) -> None:
+    session.add(User(email=EMAIL, name="Probe", hashed_password="x"))
+    await session.commit()
+    assert await session.scalar(select(User.id).where(User.email == EMAIL)) is not None
+    # the commit ended a SAVEPOINT only: nothing reached the database for other connections
+    assert await _committed_count(engine) == 0
+    assert nothing_left_after_test == []

@@ -714,14 +714,23 @@ for _topic in sorted(Path(__file__).parent.glob("test_troubleshooting_*.py")):
     REPRODUCED.update(importlib.import_module(f"tests.docs.{_topic.stem}").REPRODUCED)
 
 
+def reproduced() -> dict[str, list[Callable[..., object]]]:
+    """REPRODUCED, and the REPRODUCED of each tests/docs/test_troubleshooting_<topic>.py."""
+    found = dict(REPRODUCED)
+    for path in sorted(Path(__file__).parent.glob("test_troubleshooting_*.py")):
+        found |= importlib.import_module(f"tests.docs.{path.stem}").REPRODUCED
+    return found
+
+
 def test_reproduce_every_section() -> None:
     documented = {s.anchor for s in sections()} - {"contents"}
-    assert documented == set(REPRODUCED), "each error section needs a reproducing test here"
+    assert documented == set(reproduced()), "each error section needs a reproducing test here"
 
 
 def test_match_every_quoted_error_in_a_test() -> None:
+    tests = reproduced()
     for (section, index), _text in quoted_errors().items():
-        sources = [inspect.getsource(test) for test in REPRODUCED.get(section, [])]
+        sources = [inspect.getsource(test) for test in tests.get(section, [])]
         # assert_quoted(...) matches a failure; quote(...) compares with another test's pattern
         calls = (f'assert_quoted("{section}"', f'quote("{section}"')
         used = [

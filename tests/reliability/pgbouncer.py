@@ -1,17 +1,22 @@
-"""A fixture that runs Debian's pgbouncer in transaction pooling mode before the test server."""
+"""A fixture that runs PgBouncer in transaction pooling mode before the test server: Debian's
+1.18, or the 1.21+ build of .ci/build-pgbouncer for prepared statement tracking."""
 
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.servers import free_port, skip_or_fail
+
 StartPgBouncer = Callable[..., Awaitable[str]]
 INSTALL = "apt-get install pgbouncer (.ci/run does it)"
+# max_prepared_statements (1.21+): PgBouncer tracks protocol-level prepared statements itself
+TRACKING = Path("/opt/pgbouncer/bin/pgbouncer")
+BUILD = "bash .ci/build-pgbouncer (.ci/run does it)"
 
 
 def pgbouncer_binary() -> str | None:
@@ -21,21 +26,16 @@ def pgbouncer_binary() -> str | None:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def write_config(
     directory: Path,
     engine: AsyncEngine,
     port: int,
     pool_size: int,
+    prepared: int | None,
     users: tuple[str, ...] = (),
     query_wait_timeout: int = 120,
 ) -> Path:
+    directory.mkdir()
     userlist = directory / "userlist.txt"
     userlist.write_text("".join(f'"{user}" ""\n' for user in (engine.url.username, *users)))
     config = directory / "pgbouncer.ini"
@@ -51,6 +51,7 @@ def write_config(
         # seconds a client's query may wait for a server connection (120 is PgBouncer's default)
         f"query_wait_timeout = {query_wait_timeout}\n"
         "logfile =\npidfile =\nlog_connections = 0\nlog_disconnections = 0\n"
+        + ("" if prepared is None else f"max_prepared_statements = {prepared}\n")
     )
     directory.chmod(0o755)
     for path in (userlist, config):
@@ -63,21 +64,27 @@ async def start_pgbouncer(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
     """Start pgbouncer on a free 127.0.0.1 port; returns the engine's URL through it."""
     if engine.dialect.name != "postgresql":
         pytest.skip(f"{engine.dialect.name}: PgBouncer pools PostgreSQL connections")
-    binary = pgbouncer_binary()
-    if binary is None:
-        reason = f"postgresql: pgbouncer is not installed; {INSTALL}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
     processes: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[bytes]] = []
 
     async def start(
-        pool_size: int = 1, users: tuple[str, ...] = (), query_wait_timeout: int = 120
+        pool_size: int = 1,
+        prepared: int | None = None,
+        users: tuple[str, ...] = (),
+        query_wait_timeout: int = 120,
     ) -> str:
-        """users: more roles that may log in (trust authentication still needs the name)."""
+        """prepared=None runs Debian's 1.18; a number runs the 1.21+ build with that
+        max_prepared_statements (0 turns tracking off). users: more roles that may log in
+        (trust authentication still needs the name)."""
+        binary = pgbouncer_binary() if prepared is None else str(TRACKING)
+        if binary is None:
+            skip_or_fail(f"postgresql: pgbouncer is not installed; {INSTALL}")
+        if not os.access(binary, os.X_OK):
+            skip_or_fail(f"postgresql: no PgBouncer 1.21+ at {TRACKING}; {BUILD}")
         port = free_port()
-        config = write_config(tmp_path, engine, port, pool_size, users, query_wait_timeout)
+        config = write_config(
+            tmp_path / str(port), engine, port, pool_size, prepared, users, query_wait_timeout
+        )
         # pgbouncer refuses to run as root; -u makes it drop to the postgres user
         user = ["-u", "postgres"] if os.geteuid() == 0 else []
         process = await asyncio.create_subprocess_exec(

@@ -1,8 +1,9 @@
 """Fault 9: PgBouncer in transaction pooling mode in front of PostgreSQL.
 
 Each transaction may run on any of PgBouncer's server connections, and those outlive the
-app's processes; prepared statements live on one server connection. Installed: PgBouncer
-1.18 (Debian 12), which has no prepared statement support (max_prepared_statements is 1.21+).
+app's processes; prepared statements live on one server connection. Two PgBouncers: Debian 12's
+1.18, which has no prepared statement support, and 1.24 built by .ci/build-pgbouncer, whose
+max_prepared_statements (1.21+) tracks them so that the statement caches may stay on.
 """
 
 import asyncio
@@ -31,22 +32,29 @@ DOES_NOT_EXIST = (
     r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.Error\) "
     r'prepared statement "__asyncpg_[\w-]+__" does not exist'
 )
-# one app process: connect, one query, report the first line of any error
+# one app process: connect, one query, report the first line of any error; "unique" is
+# SQLAlchemy's documented recipe for PgBouncer, a new statement name each time
 ONE_PROCESS = """
-import asyncio, sys
+import asyncio, sys, uuid
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 
 async def main():
-    # no server-side timeouts: PgBouncer would refuse them as startup parameters
-    settings = DatabaseSettings(
-        database_url=sys.argv[1],
-        db_pgbouncer=sys.argv[2] == "on",
-        db_statement_timeout=0,
-        db_idle_in_transaction_timeout=0,
-    )
-    engine = create_engine(settings)
+    url, mode = sys.argv[1], sys.argv[2]
+    if mode == "unique":
+        names = {"prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__"}
+        engine = create_async_engine(url, connect_args=names)
+    else:
+        # no server-side timeouts: PgBouncer would refuse them as startup parameters
+        settings = DatabaseSettings(
+            database_url=url,
+            db_pgbouncer=mode == "pgbouncer",
+            db_statement_timeout=0,
+            db_idle_in_transaction_timeout=0,
+        )
+        engine = create_engine(settings)
     try:
         async with engine.connect() as conn:
             await conn.execute(select(1))
@@ -61,13 +69,13 @@ asyncio.run(main())
 """
 
 
-async def run_app_process(url: str, *, pgbouncer: bool) -> str:
+async def run_app_process(url: str, mode: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         ONE_PROCESS,
         url,
-        "on" if pgbouncer else "off",
+        mode,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=os.environ | {"PYTHONPATH": str(ASSETS)},
@@ -78,15 +86,45 @@ async def run_app_process(url: str, *, pgbouncer: bool) -> str:
     return out.decode().strip()
 
 
-@pytest.mark.parametrize(("pgbouncer", "second"), [(False, ALREADY_EXISTS), (True, "ok")])
+RESTARTS = 2
+
+
+@pytest.mark.parametrize(
+    ("mode", "prepared", "outcome", "piles_up"),
+    [
+        ("default", None, ALREADY_EXISTS, None),
+        ("unique", None, "ok", True),
+        ("pgbouncer", None, "ok", False),
+        ("default", 0, ALREADY_EXISTS, None),
+        ("default", 100, "ok", False),
+    ],
+    ids=["default", "unique_names", "pgbouncer", "default-1.24-untracked", "default-1.24-tracked"],
+)
 async def test_app_restart_behind_pgbouncer_reuses_statement_names(
-    start_pgbouncer: StartPgBouncer, pgbouncer: bool, second: str
+    start_pgbouncer: StartPgBouncer,
+    mode: str,
+    prepared: int | None,
+    outcome: str,
+    piles_up: bool | None,
 ) -> None:
     """A new process numbers its statements from 1 again, on a server connection that still
-    holds the previous process's: "already exists", unless statements are unnamed."""
-    url = await start_pgbouncer(pool_size=1)
-    assert await run_app_process(url, pgbouncer=pgbouncer) == "ok"
-    assert re.fullmatch(second, await run_app_process(url, pgbouncer=pgbouncer))
+    holds the previous process's: "already exists", unless statements are unnamed, named
+    uniquely, or PgBouncer (1.21+, max_prepared_statements) renames them itself."""
+    url = await start_pgbouncer(pool_size=1, prepared=prepared)
+    outcomes, left = [], []
+    for _ in range(RESTARTS):
+        outcomes.append(await run_app_process(url, mode))
+        left.append(await prepared_statements_left(url))
+    assert outcomes[0] == "ok"
+    assert all(re.fullmatch(outcome, later) for later in outcomes[1:]), outcomes
+    if piles_up:
+        # unique names never collide, but nothing deallocates them: each process leaves its
+        # statements on the server connection, which outlives it
+        assert left == [left[0] * n for n in range(1, RESTARTS + 1)] and left[0] > 0
+    elif piles_up is False:
+        # unnamed statements leave nothing; a tracking PgBouncer shares one server-side
+        # statement per query text among its clients
+        assert left == [left[0]] * RESTARTS
 
 
 NO_SERVER_TIMEOUTS = {"db_statement_timeout": 0, "db_idle_in_transaction_timeout": 0}
@@ -100,17 +138,24 @@ def unique_names_engine(url: str) -> AsyncEngine:
 
 
 @pytest.mark.parametrize(
-    ("settings", "error"),
-    [({}, DOES_NOT_EXIST), ("unique names", DOES_NOT_EXIST), ({"db_pgbouncer": True}, None)],
-    ids=["default", "unique_names", "pgbouncer"],
+    ("settings", "prepared", "error"),
+    [
+        ({}, None, DOES_NOT_EXIST),
+        ("unique names", None, DOES_NOT_EXIST),
+        ({"db_pgbouncer": True}, None, None),
+        ({}, 0, DOES_NOT_EXIST),
+        ({}, 100, None),
+    ],
+    ids=["default", "unique_names", "pgbouncer", "default-1.24-untracked", "default-1.24-tracked"],
 )
 async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection(
     start_pgbouncer: StartPgBouncer,
     make_engine: MakeEngine,
     settings: dict[str, Any] | str,
+    prepared: int | None,
     error: str | None,
 ) -> None:
-    url = await start_pgbouncer(pool_size=2)
+    url = await start_pgbouncer(pool_size=2, prepared=prepared)
     if isinstance(settings, str):
         engine = unique_names_engine(url)
     else:
@@ -154,11 +199,27 @@ async def prepared_statements_left(url: str) -> int:
         await conn.close()
 
 
+@pytest.mark.parametrize(
+    ("pgbouncer", "prepared"),
+    [(True, None), (False, 100)],
+    ids=["pgbouncer", "default-1.24-tracked"],
+)
 async def test_pgbouncer_settings_serve_300_requests(
-    start_pgbouncer: StartPgBouncer, make_engine: MakeEngine, serve: Serve
+    start_pgbouncer: StartPgBouncer,
+    make_engine: MakeEngine,
+    serve: Serve,
+    pgbouncer: bool,
+    prepared: int | None,
 ) -> None:
-    url = await start_pgbouncer(pool_size=2)
-    engine = make_engine(database_url=url, db_pgbouncer=True, db_pool_size=5, db_max_overflow=5)
+    url = await start_pgbouncer(pool_size=2, prepared=prepared)
+    # no server-side timeouts: PgBouncer would refuse them as startup parameters
+    engine = make_engine(
+        database_url=url,
+        db_pgbouncer=pgbouncer,
+        db_pool_size=5,
+        db_max_overflow=5,
+        **NO_SERVER_TIMEOUTS,
+    )
     gate = asyncio.Semaphore(CONCURRENCY)
     async with serve(engine) as client:
         body = {"email": "bouncer@example.com", "name": "Bouncer", "password": "long-enough"}
@@ -183,5 +244,6 @@ async def test_pgbouncer_settings_serve_300_requests(
     assert sorted(set(statuses)) == [200, 201]
     assert posts == statuses[:: len(requests)].count(201) == REQUESTS // len(requests)
     await engine.dispose()
-    # unnamed statements leave nothing behind on PgBouncer's server connections
-    assert await prepared_statements_left(url) == 0
+    # unnamed statements leave nothing behind on PgBouncer's server connections; a tracking
+    # PgBouncer keeps at most max_prepared_statements on each
+    assert await prepared_statements_left(url) <= (prepared or 0)

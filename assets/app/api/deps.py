@@ -7,22 +7,24 @@ from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import engine
-from app.pagination import decode_cursor
+from app.pagination import INT4_MAX, decode_cursor, int4_key
 
-# the largest INTEGER in both SQLite and PostgreSQL's int4 id columns: a larger id is a 422,
-# not a driver overflow (500)
-MAX_ID = 2**31 - 1
-
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# an id is bounded by its key column's type, so a larger one is a 422, not a driver overflow
+# (500): Mapped[int] keys are INTEGER (int4); a BigInteger key takes le=INT8_MAX, a UUID key
+# the type uuid.UUID, which has no bound to check
+IdPath = Annotated[int, Path(ge=1, le=INT4_MAX)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+# skipping more rows than this is a scan no list should ask for: page by cursor instead
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def _valid_cursor(cursor: str | None) -> str | None:
     # InvalidCursorError is a ValueError: pydantic reports it as a 422 in the same shape as
     # every other invalid parameter, the shape the OpenAPI schema documents
     if cursor:
-        decode_cursor(cursor)
+        # the posts feed's cursor: a timestamp and an Integer id
+        decode_cursor(cursor, int4_key)
     return cursor
 
 

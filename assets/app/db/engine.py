@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db.config import DatabaseSettings
 from app.db.postgresql import configure_postgresql, connect
 from app.db.sqlite import configure_sqlite
+from app.db.urls import asyncpg_url
 
 # behind PgBouncer's transaction pooling each transaction may run on another server
 # connection: asyncpg's statement cache and SQLAlchemy's both name their prepared statements,
@@ -21,7 +21,8 @@ READ_OPTIONS = {"sqlite_begin": "DEFERRED"}
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the engine for settings.database_url: pooled for a server, SQLite-safe for a file."""
-    url = make_url(settings.database_url)
+    # a provider's postgres:// URL with sslmode= works as given: see app/db/urls.py
+    url, connect_args = asyncpg_url(settings.database_url)
     # hide_parameters: error messages and DB_ECHO show each statement, never the values bound
     # to it (emails, password hashes)
     if url.get_backend_name() == "sqlite":
@@ -37,7 +38,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        connect_args=postgresql_connect_args(settings),
+        connect_args=connect_args | postgresql_connect_args(settings),
     )
     ping_timeout = settings.db_connect_timeout if settings.db_pool_pre_ping else None
     configure_postgresql(engine, ping_timeout=ping_timeout)

@@ -15,10 +15,10 @@ from sqlalchemy.orm import (
 
 from app.models import User
 from bench.db import Backend, asset_engine, empty_tables, reset_schema
-from bench.runner import Mode, Row, interleave, timed
+from bench.runner import Case, Mode, Row, interleave, timed
 from bench.seed import copy_rows, post_rows, user_rows
 
-CASE = "loading"
+TITLE = "loading"
 
 
 class LazyBase(AsyncAttrs, DeclarativeBase):
@@ -99,7 +99,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         "lazy loading in a loop": lambda: rep("lazy loading in a loop", lazy),
     }
     try:
-        result = await interleave(CASE, backend.name, variants, mode.budget(7, 20))
+        result = await interleave(TITLE, backend.name, variants, mode.budget(7, 20))
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", counter._on_execute)
         await empty_tables(engine)
@@ -107,3 +107,11 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     for row in result:
         row.extra["statements"] = statements[row.variant]
     return result
+
+
+CASE = Case(
+    "loading",
+    TITLE,
+    run,
+    "100 users with 10 posts each, loaded three ways.",
+)

@@ -2,7 +2,7 @@
 
 Same path validation, request and response models, and password hashing as the asset app,
 so the difference between the two servers is the database layer. GET /ping is the ceiling.
-Run: DATABASE_URL=postgresql://... uvicorn bench.rawapp:app
+Run: DATABASE_URL=postgresql://... uvicorn bench.servers.raw:app
 """
 
 import asyncio
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 from fastapi import FastAPI, HTTPException, Request, status
 
 from app.api.deps import IdPath

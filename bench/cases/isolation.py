@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.db import Base
 from app.models import User
 from bench.db import Backend, asset_engine, reset_schema
-from bench.runner import Mode, Row, interleave, timed
+from bench.runner import Case, Mode, Row, interleave, timed
 
-CASE = "test isolation"
+TITLE = "test isolation"
 
 
 async def _body(factory: async_sessionmaker[AsyncSession], n: int) -> None:
@@ -87,7 +87,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         "create_all + drop_all per test": lambda: rep(create_drop, dropped=True),
     }
     try:
-        result = await interleave(CASE, backend.name, variants, mode.budget(5, 30))
+        result = await interleave(TITLE, backend.name, variants, mode.budget(5, 30))
     finally:
         await reset_schema(engine)
         await engine.dispose()
@@ -96,3 +96,12 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         overhead = [s - b for s, b in zip(row.samples, base, strict=True)]
         row.extra["overhead ms/test"] = statistics.median(overhead)
     return result
+
+
+CASE = Case(
+    "isolation",
+    TITLE,
+    run,
+    "15 simulated tests per repetition (insert a user, commit, read it back) under each way "
+    "of isolating tests.",
+)

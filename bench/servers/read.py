@@ -4,7 +4,7 @@ A GET then needs no BEGIN and no COMMIT; the checkout ping is the asset engine's
 SELECT 1, as in the asset app.
 The price: nothing written through this session is transactional, so it only suits handlers
 that only read (at READ COMMITTED each statement sees its own snapshot in a transaction too).
-Run: DATABASE_URL=postgresql+asyncpg://... uvicorn bench.readapp:app
+Run: DATABASE_URL=postgresql+asyncpg://... uvicorn bench.servers.read:app
 """
 
 from collections.abc import AsyncIterator

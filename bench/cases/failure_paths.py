@@ -1,6 +1,6 @@
-"""Case: failure paths. PostgreSQL: seconds until a request on a half-open connection gets its
-503. SQLite: reads served while a write transaction is held, and a mixed read/write load, for
-the asset design (WAL, deferred reads) against the designs it replaced.
+"""Two cases of failure paths. PostgreSQL: seconds until a request on a half-open connection gets
+its 503. SQLite: reads served while a write transaction is held, and a mixed read/write load,
+for the asset design (WAL, deferred reads) against the designs it replaced.
 
 The half-open connection is a TCP proxy on 127.0.0.1 that stops forwarding (tests/reliability/
 proxy.py); the engine uses short timeouts (FAST) so that a repetition takes seconds, and the
@@ -30,7 +30,7 @@ from app.db.engine import create_engine, for_reads
 from app.main import app
 from app.models import User
 from bench.db import Backend
-from bench.runner import Mode, Row, interleave
+from bench.runner import Case, Mode, Row, interleave
 from tests.reliability.designs import rollback_journal_engine
 from tests.reliability.proxy import FAST, FreezingProxy
 
@@ -163,18 +163,18 @@ def sqlite_design(path: Path, *, wal: bool, busy_ms: int = BUSY_TIMEOUT_MS) -> A
     return create_engine(DatabaseSettings(database_url=url, db_sqlite_busy_timeout=busy_ms / 1000))
 
 
-# name -> (WAL, deferred reads, busy timeout in ms)
-DESIGNS = {
-    "WAL, deferred reads (asset)": (True, True, BUSY_TIMEOUT_MS),
-    "WAL, every transaction IMMEDIATE": (True, False, BUSY_TIMEOUT_MS),
-    "rollback journal, deferred reads": (False, True, BUSY_TIMEOUT_MS),
-    "rollback journal, every transaction IMMEDIATE (before)": (False, False, BUSY_TIMEOUT_MS),
+# name -> (WAL, deferred reads, busy timeout in ms; None: the asset default)
+DESIGNS: dict[str, tuple[bool, bool, int | None]] = {
+    "WAL, deferred reads (asset)": (True, True, None),
+    "WAL, every transaction IMMEDIATE": (True, False, None),
+    "rollback journal, deferred reads": (False, True, None),
+    "rollback journal, every transaction IMMEDIATE (before)": (False, False, None),
     "asset design, busy timeout 1 s": (True, True, 1000),
 }
 
 
 async def _reads_during_held_write(
-    path: Path, wal: bool, deferred: bool, busy_ms: int
+    path: Path, wal: bool, deferred: bool, busy_ms: int, readers: int, mixed_requests: int
 ) -> dict[str, float]:
     engine = sqlite_design(path, wal=wal, busy_ms=busy_ms)
     try:
@@ -191,10 +191,10 @@ async def _reads_during_held_write(
                     insert(User).values(email="held@example.com", name="H", hashed_password="x")
                 )
                 start = time.perf_counter()
-                responses = await asyncio.gather(*(client.get("/users") for _ in range(READERS)))
+                responses = await asyncio.gather(*(client.get("/users") for _ in range(readers)))
                 took = time.perf_counter() - start
             mixed_start = time.perf_counter()
-            gate = asyncio.Semaphore(READERS)
+            gate = asyncio.Semaphore(readers)
 
             async def one(i: int) -> int:
                 async with gate:
@@ -203,7 +203,7 @@ async def _reads_during_held_write(
                         return (await client.post("/users", json=body)).status_code
                     return (await client.get("/users")).status_code
 
-            statuses = await asyncio.gather(*(one(i) for i in range(MIXED_REQUESTS)))
+            statuses = await asyncio.gather(*(one(i) for i in range(mixed_requests)))
             mixed = time.perf_counter() - mixed_start
     finally:
         await engine.dispose()
@@ -211,28 +211,33 @@ async def _reads_during_held_write(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return {
         "held": took,
-        "held_ok": sum(r.status_code == 200 for r in responses) / READERS,
-        "mixed": mixed / MIXED_REQUESTS,
+        "held_ok": sum(r.status_code == 200 for r in responses) / readers,
+        "mixed": mixed / mixed_requests,
         "mixed_errors": sum(s >= 500 for s in statuses),
     }
 
 
 async def readers_during_write(backend: Backend, mode: Mode) -> list[Row]:
     base = Path(backend.raw).with_name("failure_paths.db")
+    readers, mixed_requests = mode.pick(READERS, 4), mode.pick(MIXED_REQUESTS, 20)
+    default_busy = mode.pick(BUSY_TIMEOUT_MS, 200)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in DESIGNS}
 
-    def variant(name: str, key: str) -> Callable[[], Awaitable[float]]:
+    def variant(name: str) -> Callable[[], Awaitable[float]]:
         async def run() -> float:
-            measured = await _reads_during_held_write(base, *DESIGNS[name])
+            wal, deferred, busy_ms = DESIGNS[name]
+            measured = await _reads_during_held_write(
+                base, wal, deferred, busy_ms or default_busy, readers, mixed_requests
+            )
             results[name].append(measured)
-            return measured[key]
+            return measured["held"]
 
         return run
 
     rows = await interleave(
         CASE_READERS,
         backend.name,
-        {f"{name}: {READERS} reads during a held write": variant(name, "held") for name in DESIGNS},
+        {f"{name}: {readers} reads during a held write": variant(name) for name in DESIGNS},
         mode.budget(5, 120),
         scale=1000.0,
         unit="ms",
@@ -240,15 +245,28 @@ async def readers_during_write(backend: Backend, mode: Mode) -> list[Row]:
     )
     for row, name in zip(rows, DESIGNS, strict=True):
         row.extra["reads answered 200"] = f"{min(r['held_ok'] for r in results[name]):.0%}"
-        mixed = [r["mixed"] * 1000 for r in results[name]]
-        row.extra[f"mixed load ms/request ({MIXED_REQUESTS}, 1 write in 5)"] = sorted(mixed)[
+        mixed = sorted(r["mixed"] * 1000 for r in results[name])
+        row.extra[f"mixed load ms/request ({mixed_requests}, 1 write in 5)"] = mixed[
             len(mixed) // 2
         ]
         row.extra["mixed load 5xx"] = max(int(r["mixed_errors"]) for r in results[name])
     return rows
 
 
-async def run(backend: Backend, mode: Mode) -> list[Row]:
-    if backend.name == "postgresql":
-        return await half_open(backend, mode)
-    return await readers_during_write(backend, mode)
+HALF_OPEN = Case(
+    "half-open",
+    CASE_HALF_OPEN,
+    half_open,
+    "One request per variant and repetition through a TCP proxy on 127.0.0.1 that stops "
+    "forwarding; a fresh engine each time, 0.5 s to connect and ping, 1 s per command.",
+    backends=("postgresql",),
+)
+SQLITE_READERS = Case(
+    "sqlite-readers",
+    CASE_READERS,
+    readers_during_write,
+    f"Per design and repetition: {READERS} concurrent GET /users while a write transaction is "
+    f"held, then {MIXED_REQUESTS} requests, one write in five, {READERS} at a time.",
+    backends=("sqlite",),
+    seconds=300.0,
+)

@@ -1,17 +1,17 @@
 """Case 1: read one user by primary key: the asset session and repository vs Core vs the driver."""
 
 import aiosqlite
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app import repository
 from app.models import User
 from bench.db import Backend, asset_engine, empty_tables, reset_schema
-from bench.runner import Mode, Row, interleave, timed
+from bench.runner import Case, Mode, Row, interleave, timed
 from bench.seed import copy_rows, user_rows
 
-CASE = "point read"
+TITLE = "point read"
 SQL_PG = "SELECT id, email, name, is_active, created_at, updated_at FROM users WHERE id = $1"
 SQL_LITE = SQL_PG.replace("$1", "?")
 
@@ -70,7 +70,7 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
         await driver()
         await core()
         await orm_one_session()
-        return await interleave(CASE, backend.name, variants, mode.budget(7, 30))
+        return await interleave(TITLE, backend.name, variants, mode.budget(7, 30))
     finally:
         if raw_pg is not None:
             await raw_pg.close()
@@ -78,3 +78,11 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
             await raw_lite.close()
         await empty_tables(engine)
         await engine.dispose()
+
+
+CASE = Case(
+    "point-read",
+    TITLE,
+    run,
+    "500 reads of one user by primary key per repetition.",
+)
