@@ -708,10 +708,6 @@ REPRODUCED: dict[str, list[Callable[..., object]]] = {
     ],
     "201-for-a-row-that-was-never-saved": [test_commit_after_yield_answers_201_for_lost_row],
 }
-# sections reproduced by the topic modules beside this one, test_troubleshooting_<topic>.py,
-# each with a REPRODUCED of its own
-for _topic in sorted(Path(__file__).parent.glob("test_troubleshooting_*.py")):
-    REPRODUCED.update(importlib.import_module(f"tests.docs.{_topic.stem}").REPRODUCED)
 
 
 def reproduced() -> dict[str, list[Callable[..., object]]]:
