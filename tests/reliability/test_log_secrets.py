@@ -17,7 +17,7 @@ from tests.reliability.conftest import MakeEngine, Serve
 EMAIL = "private.person@example.com"
 BODY = {"email": EMAIL, "name": "Private", "password": "long-enough"}
 # every hash_password() result starts so; the hash itself is random
-HASH_PREFIX = "scrypt$"
+HASH_PREFIX = "$argon2id$"
 
 
 async def break_inserts(url: str, failure: str) -> None:
@@ -102,7 +102,7 @@ async def test_exception_chain_repeats_the_row_despite_hidden_parameters(
     with pytest.raises(DBAPIError) as raised:
         async with app_engine.begin() as conn:
             await conn.execute(
-                User.__table__.insert().values(email=EMAIL, name="P", hashed_password="scrypt$x")
+                User.__table__.insert().values(email=EMAIL, name="P", hashed_password="$argon2id$x")
             )
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(raised.value)
     assert EMAIL not in str(raised.value)
