@@ -1,5 +1,5 @@
 """SQLite as the asset engine ran it before WAL: SQLite's default rollback journal, for the
-tests and bench/failure_paths.py that compare the designs."""
+tests and bench/cases/failure_paths.py that compare the designs."""
 
 from pathlib import Path
 from typing import Any

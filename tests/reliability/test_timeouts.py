@@ -49,7 +49,7 @@ async def test_read_users_on_half_open_pooled_connection_answers_503(
     assert response.json() == {"detail": DATABASE_UNAVAILABLE}
     # the ping timed out, and so did the connection that was to replace the pooled one
     assert database_log(caplog) == [
-        "GET /users: database unavailable: Error [08001]: cannot connect: TimeoutError()"
+        "GET /users: database unavailable: Error [08001]: cannot connect: TimeoutError"
     ]
 
 

@@ -20,7 +20,8 @@ async def connect(*args: Any, **kwargs: Any) -> Any:
         # socket's own error, which SQLAlchemy would pass on unwrapped, so that only a handler
         # for every OSError in the app could catch it; as asyncpg's 08001 error it becomes a
         # sqlalchemy.exc.DBAPIError like any other database failure
-        raise asyncpg.ClientCannotConnectError(f"cannot connect: {exc!r}") from exc
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise asyncpg.ClientCannotConnectError(f"cannot connect: {reason}") from exc
 
 
 def configure_postgresql(engine: AsyncEngine, ping_timeout: float | None) -> None:
