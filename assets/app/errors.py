@@ -1,16 +1,26 @@
-"""Database failures a client can retry, answered as 503 with Retry-After instead of 500."""
+"""Database errors answered by cause, in one place: 503 with Retry-After when a retry can
+succeed, 500 when it cannot; each logged without the values the statement carried."""
 
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from app.db.errors import Cause, cause, describe
 
 logger = logging.getLogger(__name__)
 
 DATABASE_BUSY = "Database busy, retry shortly"
+DATABASE_TIMEOUT = "Database did not answer in time, retry shortly"
 DATABASE_UNAVAILABLE = "Database unavailable, retry shortly"
+RETRY_LATER = {
+    Cause.BUSY: DATABASE_BUSY,
+    Cause.TIMEOUT: DATABASE_TIMEOUT,
+    Cause.UNAVAILABLE: DATABASE_UNAVAILABLE,
+}
+INTERNAL_ERROR = "Internal Server Error"
 
 
 def _retry_later(detail: str) -> JSONResponse:
@@ -23,26 +33,29 @@ async def pool_timeout_handler(_request: Request, exc: Exception) -> JSONRespons
     return _retry_later(DATABASE_BUSY)
 
 
-async def connect_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    # asyncpg raises the socket's own error (ConnectionRefusedError) when the server is down
-    logger.warning("database unreachable: %s", exc)
-    return _retry_later(DATABASE_UNAVAILABLE)
-
-
-async def database_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    # a lost connection (server restart, pg_terminate_backend, proxy timeout) or a locked
-    # SQLite file is worth a retry; any other database error is a bug and stays a 500
-    if not isinstance(exc, DBAPIError):
-        raise exc
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-        # exc.orig: the driver's message without the SQL and its parameters, which may hold
-        # personal data
-        logger.warning("database unavailable (%s): %s", type(exc).__name__, exc.orig)
-        return _retry_later(DATABASE_UNAVAILABLE)
-    raise exc
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    found = cause(exc)
+    where = f"{request.method} {request.url.path}"
+    if found in RETRY_LATER:
+        logger.warning("%s: database %s: %s", where, found.value, describe(exc))
+        return _retry_later(RETRY_LATER[found])
+    if found is Cause.SCHEMA:
+        # a deploy that started the new code before migrating; /health/ready reports it too
+        logger.error(
+            "%s: the database lacks a table or column the code uses, run the migrations "
+            "(alembic upgrade head): %s",
+            where,
+            describe(exc),
+        )
+    else:
+        # a bug: answered here, so that the server does not log the exception chain, whose
+        # PostgreSQL DETAIL repeats the row's values
+        logger.error("%s: database error %s [SQL: %s]", where, describe(exc), exc.statement)
+    return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
 
 
 def add_database_error_handlers(app: FastAPI) -> None:
+    # only SQLAlchemy's errors: a socket error from any other client is not the database's
     app.add_exception_handler(PoolTimeoutError, pool_timeout_handler)
-    app.add_exception_handler(ConnectionError, connect_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)

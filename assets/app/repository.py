@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.errors import unique_violation
 from app.models import Post, User
 from app.pagination import count_rows, encode_cursor
 from app.schemas import PostCreate, UserCreate, UserUpdate
@@ -17,6 +18,10 @@ from app.security import hash_password, needs_rehash, verify_dummy, verify_passw
 
 class EmailTakenError(Exception):
     """Another user already has this email address."""
+
+
+# the constraint the naming convention gives User.email's unique=True
+EMAIL_UNIQUE = "uq_users_email"
 
 
 class AuthorNotFoundError(Exception):
@@ -54,7 +59,9 @@ async def create_user(session: AsyncSession, user_in: UserCreate) -> User:
         # flush now, so a duplicate surfaces here as 409 rather than at commit as 500;
         # the unique constraint, not a prior SELECT, is what holds under concurrency
         await session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
+        if unique_violation(exc) != EMAIL_UNIQUE:
+            raise
         raise EmailTakenError(user_in.email) from None
     return user
 
@@ -82,7 +89,9 @@ async def update_user(session: AsyncSession, user: User, user_in: UserUpdate) ->
         setattr(user, field, value)
     try:
         await session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
+        if unique_violation(exc) != EMAIL_UNIQUE:
+            raise
         raise EmailTakenError(user_in.email) from None
     return user
 

@@ -82,6 +82,12 @@ async def run_async_migrations() -> None:
     connectable = create_async_engine(url, poolclass=pool.NullPool)
 
     async with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql" and settings.db_migration_lock_timeout:
+            # an ALTER waiting for a lock makes every later query on that table wait behind it:
+            # give up after DB_MIGRATION_LOCK_TIMEOUT (55P03) and run the migration again later
+            timeout = round(settings.db_migration_lock_timeout * 1000)
+            await connection.exec_driver_sql(f"SET lock_timeout = {timeout}")
+            await connection.commit()
         await connection.run_sync(do_run_migrations)
 
     await connectable.dispose()

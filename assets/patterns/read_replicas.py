@@ -1,7 +1,8 @@
 """Read replicas: GET requests read from a replica, every write and what follows it the primary.
 
 Optional: copy it next to app/db/ when the app reads far more than it writes and the provider
-offers a replica. Set REPLICA_DATABASE_URL and use RoutedSessionDep where SessionDep was.
+offers a replica. Set REPLICA_DATABASE_URL and use RoutedSessionDep where SessionDep or
+ReadSessionDep was.
 Rules it keeps (references/deploy.md explains them):
 - POST, PUT, PATCH and DELETE requests use the primary for everything, reads included;
 - a GET request reads from the replica until it writes, then uses the primary from there on,

@@ -7,7 +7,7 @@ TEST_SCHEMA=migrations builds the tables with the Alembic migrations instead of 
 """
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import (
 
 # create_all sees only the models imported so far: import them all, as migrations/env.py does
 import app.models  # noqa: F401
-from app.db import Base, get_session
+from app.api.deps import get_engine
+from app.db import Base, get_read_session, get_session
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine
+from app.db.engine import create_engine, for_reads
 from app.main import app
 
 try:
@@ -159,12 +160,24 @@ async def session(session_maker: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 
 @asynccontextmanager
-async def _client(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
-    async def get_test_session() -> AsyncIterator[AsyncSession]:
-        async with factory() as session, session.begin():
-            yield session
+async def _client(
+    engine: AsyncEngine,
+    factory: async_sessionmaker[AsyncSession],
+    read_factory: async_sessionmaker[AsyncSession] | None = None,
+) -> AsyncIterator[AsyncClient]:
+    def override(
+        maker: async_sessionmaker[AsyncSession],
+    ) -> Callable[[], AsyncIterator[AsyncSession]]:
+        async def get_test_session() -> AsyncIterator[AsyncSession]:
+            async with maker() as session, session.begin():
+                yield session
 
-    app.dependency_overrides[get_session] = get_test_session
+        return get_test_session
+
+    app.dependency_overrides[get_session] = override(factory)
+    app.dependency_overrides[get_read_session] = override(read_factory or factory)
+    # /health/ready checks the test's database, not the one in DATABASE_URL
+    app.dependency_overrides[get_engine] = lambda: engine
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client
@@ -173,9 +186,11 @@ async def _client(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
 
 
 @pytest.fixture
-async def client(session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+async def client(
+    engine: AsyncEngine, session_maker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncClient]:
     """An HTTP client whose requests share the test's connection: send one at a time."""
-    async with _client(session_maker) as client:
+    async with _client(engine, session_maker) as client:
         yield client
 
 
@@ -184,7 +199,9 @@ async def committing_client(engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
     """An HTTP client whose requests commit for real on their own connections, for tests of
     concurrent requests; every table is emptied afterwards."""
     try:
-        async with _client(async_sessionmaker(engine, expire_on_commit=False)) as client:
+        writes = async_sessionmaker(engine, expire_on_commit=False)
+        reads = async_sessionmaker(for_reads(engine), expire_on_commit=False)
+        async with _client(engine, writes, reads) as client:
             yield client
     finally:
         async with engine.begin() as conn:

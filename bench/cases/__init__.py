@@ -11,6 +11,7 @@ A case that needs a server of its own puts it in bench/servers/.
 from bench.cases import (
     anatomy,
     bulk_insert,
+    failure_paths,
     http,
     isolation,
     loading,
@@ -31,5 +32,7 @@ CASES: dict[str, Case] = {
         http.CASE,
         anatomy.CASE,
         login_timing.CASE,
+        failure_paths.HALF_OPEN,
+        failure_paths.SQLITE_READERS,
     )
 }

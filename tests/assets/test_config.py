@@ -20,6 +20,7 @@ NAMES = (
     "DB_CONNECT_TIMEOUT",
     "DB_STATEMENT_TIMEOUT",
     "DB_IDLE_IN_TRANSACTION_TIMEOUT",
+    "DB_COMMAND_TIMEOUT",
     "DB_MIGRATION_LOCK_TIMEOUT",
     "DB_SQLITE_BUSY_TIMEOUT",
 )
@@ -69,6 +70,7 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
         "DB_CONNECT_TIMEOUT": "3",
         "DB_STATEMENT_TIMEOUT": "0",
         "DB_IDLE_IN_TRANSACTION_TIMEOUT": "12",
+        "DB_COMMAND_TIMEOUT": "8",
         "DB_MIGRATION_LOCK_TIMEOUT": "2",
         "DB_SQLITE_BUSY_TIMEOUT": "9",
     }
@@ -90,6 +92,7 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
         "db_connect_timeout": 3.0,
         "db_statement_timeout": 0.0,
         "db_idle_in_transaction_timeout": 12.0,
+        "db_command_timeout": 8.0,
         "db_migration_lock_timeout": 2.0,
         "db_sqlite_busy_timeout": 9.0,
     }
@@ -116,6 +119,12 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
             "APP_ENV",
             "prod",
             "APP_ENV: input should be 'development', 'test' or 'production', got 'prod'",
+        ),
+        (
+            "DB_COMMAND_TIMEOUT",
+            "10",
+            "DB_COMMAND_TIMEOUT must be above DB_STATEMENT_TIMEOUT (or 0), so that the server "
+            "cancels a slow statement before the client gives up on the connection",
         ),
         # the value of a URL variable may hold a password: it is never repeated
         ("DATABASE_URL", "postgres ql://app:s3cret@db/app", "DATABASE_URL is not a database URL"),

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.requests import Request
 
-from app.db import Base, get_session
+from app.db import Base, get_read_session, get_session
 from app.main import app
 from app.models import User
 from tests.databases import dsn
@@ -76,13 +76,16 @@ async def engines(
 
 @pytest.fixture
 async def client(engines: tuple[AsyncEngine, AsyncEngine]) -> AsyncIterator[AsyncClient]:
-    app.dependency_overrides[get_session] = routed_session(*engines)
+    # the routes that read (ReadSessionDep) and the routes that write (SessionDep) alike
+    routed = routed_session(*engines)
+    app.dependency_overrides[get_session] = app.dependency_overrides[get_read_session] = routed
     try:
         transport = ASGITransport(app=app, raise_app_exceptions=False)
         async with AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
     finally:
         app.dependency_overrides.pop(get_session, None)
+        app.dependency_overrides.pop(get_read_session, None)
 
 
 async def caught_up(primary: Cluster, standby: Cluster) -> None:

@@ -5,22 +5,25 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.api.deps import get_engine
 from app.db import Base
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine
+from app.db.engine import create_engine, for_reads
 from app.main import app
+from tests.databases import create_database, drop_database
 
-# the PgBouncer fixture lives in a module of its own; importing it here registers it
+# the PgBouncer and proxy fixtures live in modules of their own; importing them registers them
 from tests.reliability.pgbouncer import start_pgbouncer  # noqa: F401
+from tests.reliability.proxy import proxy  # noqa: F401
 
 session_module = importlib.import_module("app.db.session")
 
@@ -101,8 +104,10 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
     ) -> AsyncIterator[AsyncClient]:
         if factory is None:
             factory = async_sessionmaker(on, expire_on_commit=False)
-        # the real get_session reads this module global at each request
+        # the real get_session and get_read_session read these module globals at each request
         monkeypatch.setattr(session_module, "session_factory", factory)
+        reads = async_sessionmaker(for_reads(on), expire_on_commit=False)
+        monkeypatch.setattr(session_module, "read_session_factory", reads)
         app.dependency_overrides[get_engine] = lambda: on
         transport = ASGITransport(app=app, raise_app_exceptions=False)
         try:
@@ -117,3 +122,28 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
         async with engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the test's own on the backend of `engine`: a new SQLite file, or a
+    PostgreSQL database created for the test and dropped after it."""
+    if engine.dialect.name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
+        return
+    url = await create_database("skill_own")
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture
+async def scratch_table(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A table of the test's own, (id INTEGER PRIMARY KEY, n INTEGER) holding (1, 0) and
+    (2, 0), dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
+        await conn.execute(text(f"INSERT INTO {name} (id, n) VALUES (1, 0), (2, 0)"))
+    yield name
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP TABLE {name}"))

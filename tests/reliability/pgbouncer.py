@@ -27,11 +27,17 @@ def pgbouncer_binary() -> str | None:
 
 
 def write_config(
-    directory: Path, engine: AsyncEngine, port: int, pool_size: int, prepared: int | None
+    directory: Path,
+    engine: AsyncEngine,
+    port: int,
+    pool_size: int,
+    prepared: int | None,
+    users: tuple[str, ...] = (),
+    query_wait_timeout: int = 120,
 ) -> Path:
     directory.mkdir()
     userlist = directory / "userlist.txt"
-    userlist.write_text(f'"{engine.url.username}" ""\n')
+    userlist.write_text("".join(f'"{user}" ""\n' for user in (engine.url.username, *users)))
     config = directory / "pgbouncer.ini"
     config.write_text(
         "[databases]\n"
@@ -42,6 +48,8 @@ def write_config(
         # every transaction may go to another server connection; a small pool makes
         # clients share server connections from the first request on
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
+        # seconds a client's query may wait for a server connection (120 is PgBouncer's default)
+        f"query_wait_timeout = {query_wait_timeout}\n"
         "logfile =\npidfile =\nlog_connections = 0\nlog_disconnections = 0\n"
         + ("" if prepared is None else f"max_prepared_statements = {prepared}\n")
     )
@@ -59,16 +67,24 @@ async def start_pgbouncer(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
     processes: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[bytes]] = []
 
-    async def start(pool_size: int = 1, prepared: int | None = None) -> str:
+    async def start(
+        pool_size: int = 1,
+        prepared: int | None = None,
+        users: tuple[str, ...] = (),
+        query_wait_timeout: int = 120,
+    ) -> str:
         """prepared=None runs Debian's 1.18; a number runs the 1.21+ build with that
-        max_prepared_statements (0 turns tracking off)."""
+        max_prepared_statements (0 turns tracking off). users: more roles that may log in
+        (trust authentication still needs the name)."""
         binary = pgbouncer_binary() if prepared is None else str(TRACKING)
         if binary is None:
             skip_or_fail(f"postgresql: pgbouncer is not installed; {INSTALL}")
         if not os.access(binary, os.X_OK):
             skip_or_fail(f"postgresql: no PgBouncer 1.21+ at {TRACKING}; {BUILD}")
         port = free_port()
-        config = write_config(tmp_path / str(port), engine, port, pool_size, prepared)
+        config = write_config(
+            tmp_path / str(port), engine, port, pool_size, prepared, users, query_wait_timeout
+        )
         # pgbouncer refuses to run as root; -u makes it drop to the postgres user
         user = ["-u", "postgres"] if os.geteuid() == 0 else []
         process = await asyncio.create_subprocess_exec(

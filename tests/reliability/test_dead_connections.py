@@ -63,9 +63,9 @@ async def test_read_users_fails_once_after_pool_killed_without_pre_ping(
     [message] = [r.getMessage() for r in caplog.records if r.name == "app.errors"]
     # asyncpg has usually seen the socket close by then; if not, the query finds out
     assert re.fullmatch(
-        r"database unavailable \((InterfaceError|DBAPIError)\): connection (is closed"
-        r"|was closed in the middle of operation: terminating connection due to administrator"
-        r" command)",
+        r"GET /users: database unavailable: (InterfaceError: connection is closed"
+        r"|Error \[08003\]: connection was closed in the middle of operation: terminating"
+        r" connection due to administrator command)",
         message,
     ), message
     print(message)

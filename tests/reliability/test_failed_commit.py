@@ -53,8 +53,13 @@ COMMIT_ERRORS = [
     pytest.param(CommitFailed("injected"), 500, id="any_error"),
     # what a deferred constraint raises at COMMIT: a bug or a conflict, not worth a retry
     pytest.param(IntegrityError("COMMIT", None, Exception("violates")), 500, id="integrity"),
-    # what a connection lost at COMMIT raises: the client may retry
-    pytest.param(OperationalError("COMMIT", None, Exception("lost")), 503, id="operational"),
+    # what a connection lost at COMMIT raises (SQLAlchemy saw the disconnect): the client may
+    # retry
+    pytest.param(
+        OperationalError("COMMIT", None, Exception("lost"), connection_invalidated=True),
+        503,
+        id="connection_lost",
+    ),
 ]
 
 

@@ -47,7 +47,14 @@ async def main():
         names = {"prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__"}
         engine = create_async_engine(url, connect_args=names)
     else:
-        engine = create_engine(DatabaseSettings(database_url=url, db_pgbouncer=mode == "pgbouncer"))
+        # no server-side timeouts: PgBouncer would refuse them as startup parameters
+        settings = DatabaseSettings(
+            database_url=url,
+            db_pgbouncer=mode == "pgbouncer",
+            db_statement_timeout=0,
+            db_idle_in_transaction_timeout=0,
+        )
+        engine = create_engine(settings)
     try:
         async with engine.connect() as conn:
             await conn.execute(select(1))
@@ -120,6 +127,9 @@ async def test_app_restart_behind_pgbouncer_reuses_statement_names(
         assert left == [left[0]] * RESTARTS
 
 
+NO_SERVER_TIMEOUTS = {"db_statement_timeout": 0, "db_idle_in_transaction_timeout": 0}
+
+
 def unique_names_engine(url: str) -> AsyncEngine:
     """SQLAlchemy's asyncpg documentation: unique names (which it pairs with NullPool)."""
     return create_async_engine(
@@ -149,7 +159,8 @@ async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection
     if isinstance(settings, str):
         engine = unique_names_engine(url)
     else:
-        engine = make_engine(database_url=url, **settings)
+        # no server-side timeouts: PgBouncer would refuse them as startup parameters
+        engine = make_engine(database_url=url, **NO_SERVER_TIMEOUTS, **settings)
     first = await engine.connect()
     await first.execute(select(1))
     await first.commit()
@@ -201,8 +212,13 @@ async def test_pgbouncer_settings_serve_300_requests(
     prepared: int | None,
 ) -> None:
     url = await start_pgbouncer(pool_size=2, prepared=prepared)
+    # no server-side timeouts: PgBouncer would refuse them as startup parameters
     engine = make_engine(
-        database_url=url, db_pgbouncer=pgbouncer, db_pool_size=5, db_max_overflow=5
+        database_url=url,
+        db_pgbouncer=pgbouncer,
+        db_pool_size=5,
+        db_max_overflow=5,
+        **NO_SERVER_TIMEOUTS,
     )
     gate = asyncio.Semaphore(CONCURRENCY)
     async with serve(engine) as client:

@@ -7,7 +7,7 @@ import pytest
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import get_session
+from app.db import get_read_session
 from app.main import app
 from tests.reliability.conftest import MakeEngine, Serve
 
@@ -30,7 +30,7 @@ async def test_read_users_answers_503_while_pool_exhausted(
                 await release.wait()
             yield session
 
-    app.dependency_overrides[get_session] = holding_session
+    app.dependency_overrides[get_read_session] = holding_session
     try:
         async with serve(small) as client:
             holder = asyncio.create_task(client.get("/users", headers={"x-hold": "1"}))
@@ -47,7 +47,7 @@ async def test_read_users_answers_503_while_pool_exhausted(
                 after = await client.get("/users")
     finally:
         release.set()
-        app.dependency_overrides.pop(get_session, None)
+        app.dependency_overrides.pop(get_read_session, None)
     assert blocked.status_code == 503
     assert blocked.headers["Retry-After"] == "1"
     assert blocked.json() == {"detail": "Database busy, retry shortly"}

@@ -49,11 +49,21 @@ class DatabaseSettings(BaseSettings):
     db_pgbouncer: bool = False
     db_echo: bool = False
 
-    # seconds; a timeout of 0 turns that limit off
+    # seconds; 0 turns a limit off (for PostgreSQL's server-side timeouts the value set on the
+    # role or database then applies, by default none)
+    # connecting, and the checkout ping: a server that does not answer in time is unreachable
     db_connect_timeout: PositiveFloat = 5.0
+    # PostgreSQL cancels a longer statement (SQLSTATE 57014) and keeps the connection
     db_statement_timeout: NonNegativeFloat = 15.0
+    # PostgreSQL ends a session left idle inside a transaction (a handler stuck elsewhere)
     db_idle_in_transaction_timeout: NonNegativeFloat = 30.0
+    # the client stops waiting for any one answer (a half-open connection never sends one);
+    # above the statement timeout, so that the server's cancel comes first when it can
+    db_command_timeout: NonNegativeFloat = 20.0
+    # Alembic gives up on a lock instead of queueing every query behind its ALTER
     db_migration_lock_timeout: NonNegativeFloat = 5.0
+    # a SQLite writer waits this long for another writer's lock, then fails with "database is
+    # locked" (0: fails at once)
     db_sqlite_busy_timeout: NonNegativeFloat = 5.0
 
     @model_validator(mode="after")
@@ -68,6 +78,11 @@ class DatabaseSettings(BaseSettings):
             except ArgumentError:
                 # the value itself may hold a password: name the variable, never echo it
                 raise ValueError(f"{name.upper()} is not a database URL") from None
+        if 0 < self.db_command_timeout <= self.db_statement_timeout:
+            raise ValueError(
+                "DB_COMMAND_TIMEOUT must be above DB_STATEMENT_TIMEOUT (or 0), so that the server "
+                "cancels a slow statement before the client gives up on the connection"
+            )
         return self
 
     @property

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db.config import DatabaseSettings
+from app.db.postgresql import configure_postgresql, connect
+from app.db.sqlite import configure_sqlite
 from app.db.urls import asyncpg_url
 
 # behind PgBouncer's transaction pooling each transaction may run on another server
@@ -15,55 +14,61 @@ from app.db.urls import asyncpg_url
 # which then collide ("already exists") or go missing; with both at 0, statements are unnamed
 PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
+# how a transaction that only reads begins, decided here for every read session: on SQLite a
+# deferred BEGIN, which takes no lock, so readers never queue behind a writer
+READ_OPTIONS = {"sqlite_begin": "DEFERRED"}
+
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the engine for settings.database_url: pooled for a server, SQLite-safe for a file."""
     # a provider's postgres:// URL with sslmode= works as given: see app/db/urls.py
     url, connect_args = asyncpg_url(settings.database_url)
+    # hide_parameters: error messages and DB_ECHO show each statement, never the values bound
+    # to it (emails, password hashes)
     if url.get_backend_name() == "sqlite":
         # pool sizing means nothing for a local file and raises for :memory: (a single connection)
-        engine = create_async_engine(url, echo=settings.db_echo)
-        _configure_sqlite(engine)
+        engine = create_async_engine(url, echo=settings.db_echo, hide_parameters=True)
+        configure_sqlite(engine, busy_timeout=settings.db_sqlite_busy_timeout)
         return engine
     engine = create_async_engine(
         url,
         echo=settings.db_echo,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        connect_args=connect_args | (PGBOUNCER_CONNECT_ARGS if settings.db_pgbouncer else {}),
+        connect_args=connect_args | postgresql_connect_args(settings),
     )
-    if settings.db_pool_pre_ping:
-        _ping_on_checkout(engine)
+    ping_timeout = settings.db_connect_timeout if settings.db_pool_pre_ping else None
+    configure_postgresql(engine, ping_timeout=ping_timeout)
     return engine
 
 
-def _ping_on_checkout(engine: AsyncEngine) -> None:
-    # what pool_pre_ping=True does, in one round trip: SQLAlchemy's asyncpg ping takes three
-    # (BEGIN, the ping, ROLLBACK), and a simple-protocol SELECT 1 needs no prepared statement,
-    # so it is safe behind PgBouncer too
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        try:
-            dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
-        except Exception as exc:  # whatever the failure, this connection cannot serve
-            # the pool discards the connection and checks out a fresh one (up to 3 tries)
-            raise DisconnectionError("pooled connection failed its ping") from exc
+def for_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as transactions that only read use it: the same pool, READ_OPTIONS applied."""
+    return engine.execution_options(**READ_OPTIONS)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # the sqlite3 driver's own BEGIN handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # SQLite ignores foreign keys, and so ON DELETE CASCADE, unless each connection asks
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
-        # instead of failing with "database is locked" when a reader upgrades to a writer
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+def postgresql_connect_args(settings: DatabaseSettings) -> dict[str, Any]:
+    """asyncpg.connect() arguments: the client's timeouts, and the server's unless PgBouncer."""
+    args: dict[str, Any] = {
+        # how SQLAlchemy's own async_creator passes a connect function; URL, connect_args and
+        # do_connect listeners still supply the arguments
+        "async_creator_fn": connect,
+        "timeout": settings.db_connect_timeout,
+        # asyncpg's default for every query, commit and rollback; None waits forever
+        "command_timeout": settings.db_command_timeout or None,
+    }
+    if settings.db_pgbouncer:
+        # PgBouncer refuses startup parameters it does not know, and in transaction mode a
+        # session setting would not follow the client: set them on the role instead,
+        # ALTER ROLE app SET statement_timeout = '15s' (references/pooling.md)
+        return args | PGBOUNCER_CONNECT_ARGS
+    timeouts = {
+        "statement_timeout": settings.db_statement_timeout,
+        "idle_in_transaction_session_timeout": settings.db_idle_in_transaction_timeout,
+    }
+    # in milliseconds; a setting of 0 is not sent, and the server's own value applies
+    server_settings = {name: str(round(s * 1000)) for name, s in timeouts.items() if s}
+    return args | {"server_settings": server_settings}

@@ -1,4 +1,5 @@
-"""One session per request, committed before the response is sent."""
+"""One session per request, committed before the response is sent: SessionDep for handlers
+that write, ReadSessionDep for handlers that only read."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -7,11 +8,13 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine
+from app.db.engine import create_engine, for_reads
 
 engine = create_engine(DatabaseSettings.load())
 # expire_on_commit=False keeps loaded attributes readable after commit, without a new query
 session_factory = async_sessionmaker(engine, expire_on_commit=False)
+# the same pool; its transactions begin as for_reads() says (on SQLite: no write lock)
+read_session_factory = async_sessionmaker(for_reads(engine), expire_on_commit=False)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -20,6 +23,13 @@ async def get_session() -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session() -> AsyncIterator[AsyncSession]:
+    """Like get_session, for handlers that only read: SQLite readers never wait for a writer."""
+    async with read_session_factory() as session, session.begin():
+        yield session
+
+
 # scope="function" runs the commit when the handler returns, before FastAPI sends the response,
 # so a failed commit becomes an error response instead of a 201 for a row that never landed
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

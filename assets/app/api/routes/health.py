@@ -1,22 +1,52 @@
-"""GET /health: 200 when the database answers, 503 when it does not."""
+"""Health probes: /health/live never touches the database, /health/ready checks it in a bound."""
+
+import asyncio
+import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api.deps import EngineDep
+from app.db.errors import describe
+from app.db.readiness import schema_problems
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
+# seconds the readiness check may take, under the 1 s a probe waits by default (Kubernetes'
+# timeoutSeconds): a database that answers later counts as not ready
+READY_TIMEOUT = 0.8
 
-@router.get("/health")
-async def health(engine: EngineDep) -> JSONResponse:
-    # a connection of its own, not SessionDep: there is no transaction to commit, and a
-    # failed connect is the answer here, not an error for the session dependency to handle
+
+def _not_ready(reason: str) -> JSONResponse:
+    return JSONResponse({"status": "unavailable", "database": reason}, status_code=503)
+
+
+@router.get("/health/live")
+async def live() -> dict[str, str]:
+    # no database here: an outage must not make the orchestrator restart every instance
+    return {"status": "ok"}
+
+
+# /health stays as an alias, so probes set up before /health/ready keep working
+@router.get("/health", include_in_schema=False)
+@router.get("/health/ready")
+async def ready(engine: EngineDep) -> JSONResponse:
     try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except (DBAPIError, OSError):
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        async with asyncio.timeout(READY_TIMEOUT):
+            problems = await schema_problems(engine)
+    except TimeoutError:
+        logger.warning("not ready: the database did not answer within %s s", READY_TIMEOUT)
+        return _not_ready("no answer in time")
+    except PoolTimeoutError:
+        return _not_ready("busy")
+    except DBAPIError as exc:
+        logger.warning("not ready: %s", describe(exc))
+        return _not_ready("unreachable")
+    if problems:
+        reason = "; ".join(problems)
+        logger.error("not ready: %s; run the migrations (alembic upgrade head)", reason)
+        return _not_ready(reason)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from app import repository
 from app.api.deps import CursorQuery, Limit
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.pagination import decode_cursor, int4_key
 from app.schemas import PostPublic, PostsPage
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 
 @router.get("", response_model=PostsPage)
 async def read_posts(
-    session: SessionDep,
+    session: ReadSessionDep,
     cursor: CursorQuery = None,
     limit: Limit = 20,
 ) -> PostsPage:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from app import repository
 from app.api.deps import IdPath, Limit, Offset
-from app.db import SessionDep
+from app.db import ReadSessionDep, SessionDep
 from app.models import Post, User
 from app.schemas import (
     PostCreate,
@@ -37,14 +37,14 @@ async def create_user(session: SessionDep, user_in: UserCreate) -> User:
 
 @router.get("", response_model=UsersPublic)
 async def read_users(
-    session: SessionDep, q: SearchText = None, limit: Limit = 20, offset: Offset = 0
+    session: ReadSessionDep, q: SearchText = None, limit: Limit = 20, offset: Offset = 0
 ) -> UsersPublic:
     users, count = await repository.list_users(session, q=q, limit=limit, offset=offset)
     return UsersPublic(data=[UserPublic.model_validate(u) for u in users], count=count)
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-async def read_user(session: SessionDep, user_id: IdPath) -> User:
+async def read_user(session: ReadSessionDep, user_id: IdPath) -> User:
     user = await repository.get_user(session, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, USER_NOT_FOUND)
@@ -79,7 +79,7 @@ async def create_user_post(session: SessionDep, user_id: IdPath, post_in: PostCr
 
 @router.get("/{user_id}/posts", response_model=PostsPublic)
 async def read_user_posts(
-    session: SessionDep, user_id: IdPath, limit: Limit = 20, offset: Offset = 0
+    session: ReadSessionDep, user_id: IdPath, limit: Limit = 20, offset: Offset = 0
 ) -> PostsPublic:
     if await repository.get_user(session, user_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, USER_NOT_FOUND)

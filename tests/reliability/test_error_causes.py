@@ -1,0 +1,234 @@
+"""Fault 12: database errors answered by cause. Each error is provoked for real on its backend,
+then raised through the asset's handlers: retryable ones answer 503 with Retry-After, a missing
+table 500 with a log line that says to migrate, every other one 500."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.errors import Cause, cause, unique_violation
+from app.errors import (
+    DATABASE_BUSY,
+    DATABASE_TIMEOUT,
+    DATABASE_UNAVAILABLE,
+    INTERNAL_ERROR,
+    add_database_error_handlers,
+)
+from app.models import User
+from tests.reliability.conftest import MakeEngine, Serve
+
+Provoke = Callable[[AsyncEngine, str], Awaitable[None]]
+
+
+async def serialization_failure(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as first, engine.connect() as second:
+        await first.execution_options(isolation_level="REPEATABLE READ")
+        await first.execute(text(f"SELECT n FROM {table} WHERE id = 1"))
+        await second.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = 1"))
+        await second.commit()
+        # first's snapshot predates second's commit: PostgreSQL cannot serialize the two
+        await first.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = 1"))
+
+
+async def deadlock(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as first, engine.connect() as second:
+        for conn in (first, second):
+            # a superuser setting; the default, 1 s, only slows the test down
+            await conn.execute(text("SET deadlock_timeout = '10ms'"))
+        await first.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
+        await second.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 2"))
+        results = await asyncio.gather(
+            first.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 2")),
+            second.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 1")),
+            return_exceptions=True,
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert len(errors) == 1, results
+        raise errors[0]
+
+
+async def lock_not_available(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as holder, engine.connect() as other:
+        await holder.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
+        await other.execute(text(f"SELECT n FROM {table} WHERE id = 1 FOR UPDATE NOWAIT"))
+
+
+async def statement_timeout(engine: AsyncEngine, _table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SET LOCAL statement_timeout = 10"))
+        await conn.execute(text("SELECT pg_sleep(5)"))
+
+
+async def sqlite_busy(engine: AsyncEngine, table: str) -> None:
+    async with engine.begin() as holder:
+        await holder.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
+        async with engine.connect() as other:
+            await other.exec_driver_sql("PRAGMA busy_timeout = 0")
+            # BEGIN IMMEDIATE: the write lock, which holder has
+            await other.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 2"))
+
+
+async def missing_table(engine: AsyncEngine, _table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT * FROM table_not_migrated_yet"))
+
+
+async def missing_column(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text(f"SELECT column_not_migrated_yet FROM {table}"))
+
+
+async def missing_insert_column(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text(f"INSERT INTO {table} (id, column_not_migrated_yet) VALUES (3, 0)"))
+
+
+async def duplicate_key(engine: AsyncEngine, table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text(f"INSERT INTO {table} (id, n) VALUES (1, 0)"))
+
+
+async def syntax_error(engine: AsyncEngine, _table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELEC 1"))
+
+
+# name -> (provoke, backend or None for both, cause, status, detail)
+CASES: dict[str, tuple[Provoke, str | None, Cause | None, int, str]] = {
+    "serialization_failure": (serialization_failure, "postgresql", Cause.BUSY, 503, DATABASE_BUSY),
+    "deadlock": (deadlock, "postgresql", Cause.BUSY, 503, DATABASE_BUSY),
+    "lock_not_available": (lock_not_available, "postgresql", Cause.BUSY, 503, DATABASE_BUSY),
+    "statement_timeout": (statement_timeout, "postgresql", Cause.TIMEOUT, 503, DATABASE_TIMEOUT),
+    "database_is_locked": (sqlite_busy, "sqlite", Cause.BUSY, 503, DATABASE_BUSY),
+    "missing_table": (missing_table, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
+    "missing_column": (missing_column, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
+    "missing_insert_column": (missing_insert_column, None, Cause.SCHEMA, 500, INTERNAL_ERROR),
+    "duplicate_key": (duplicate_key, None, None, 500, INTERNAL_ERROR),
+    # SQLite raises syntax errors as OperationalError, like "database is locked": a class
+    # says nothing about the cause
+    "syntax_error": (syntax_error, None, None, 500, INTERNAL_ERROR),
+}
+SQLSTATES = {
+    "serialization_failure": "40001",
+    "deadlock": "40P01",
+    "lock_not_available": "55P03",
+    "statement_timeout": "57014",
+}
+
+
+async def answer(exc: BaseException) -> Response:
+    """What a client gets when a handler raises exc, with the asset's error handlers."""
+    demo = FastAPI()
+    add_database_error_handlers(demo)
+
+    @demo.get("/fails")
+    async def fails() -> None:
+        raise exc
+
+    transport = ASGITransport(app=demo, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get("/fails")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_database_error_answers_by_cause(
+    engine: AsyncEngine,
+    make_engine: MakeEngine,
+    scratch_table: str,
+    name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provoke, backend, expected, status, detail = CASES[name]
+    if backend is not None and engine.dialect.name != backend:
+        pytest.skip(f"{engine.dialect.name}: {name} is {backend}'s")
+    with pytest.raises(DBAPIError) as raised:
+        async with asyncio.timeout(30):
+            await provoke(make_engine(), scratch_table)
+    assert cause(raised.value) is expected
+    if name in SQLSTATES:
+        assert getattr(raised.value.orig, "sqlstate", None) == SQLSTATES[name]
+    response = await answer(raised.value)
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+    assert ("Retry-After" in response.headers) is (status == 503)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "app.errors"]
+    if expected is Cause.SCHEMA:
+        assert "run the migrations (alembic upgrade head)" in line
+
+
+async def test_database_file_that_cannot_be_opened_is_unavailable(
+    engine: AsyncEngine, make_engine: MakeEngine, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip(f"{engine.dialect.name}: connect failures are in test_timeouts.py")
+    unmounted = make_engine(database_url=f"sqlite+aiosqlite:///{tmp_path / 'none' / 'app.db'}")
+    with pytest.raises(DBAPIError) as raised:
+        async with unmounted.connect():
+            pass
+    assert cause(raised.value) is Cause.UNAVAILABLE
+    assert (await answer(raised.value)).json() == {"detail": DATABASE_UNAVAILABLE}
+
+
+async def test_socket_error_of_another_client_is_not_a_database_error() -> None:
+    # an HTTP client's refused connection, say: not "Database unavailable", and no Retry-After
+    response = await answer(ConnectionRefusedError(111, "Connection refused"))
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    assert "Database" not in response.text
+
+
+async def test_unique_violation_names_the_constraint_on_both_backends(
+    engine: AsyncEngine, make_engine: MakeEngine, scratch_table: str
+) -> None:
+    app_engine = make_engine()
+    row = {"email": "twice@example.com", "name": "Twice", "hashed_password": "x"}
+    insert_user = text(
+        "INSERT INTO users (email, name, hashed_password, is_active, created_at, updated_at) "
+        "VALUES (:email, :name, :hashed_password, TRUE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    try:
+        async with app_engine.begin() as conn:
+            await conn.execute(insert_user, row)
+        with pytest.raises(IntegrityError) as email:
+            async with app_engine.begin() as conn:
+                await conn.execute(insert_user, row)
+        with pytest.raises(IntegrityError) as primary_key:
+            async with app_engine.begin() as conn:
+                await conn.execute(text(f"INSERT INTO {scratch_table} (id, n) VALUES (1, 0)"))
+    finally:
+        async with app_engine.begin() as conn:
+            await conn.execute(User.__table__.delete())
+    # SQLite's message names columns (users.email), mapped back to the constraint through
+    # the metadata; PostgreSQL's error carries the constraint's name
+    assert unique_violation(email.value) == "uq_users_email"
+    # the test's table is not in the models' metadata: on SQLite nothing names its key
+    expected = f"{scratch_table}_pkey" if engine.dialect.name == "postgresql" else None
+    assert unique_violation(primary_key.value) == expected
+
+
+async def test_create_user_violating_another_unique_constraint_is_not_email_taken(
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
+) -> None:
+    """Any IntegrityError used to read "A user with this email already exists"."""
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE UNIQUE INDEX uq_users_name_test ON users (name)"))
+    try:
+        async with serve(make_engine()) as client:
+            body = {"email": "first@example.com", "name": "Same", "password": "long-enough"}
+            first = await client.post("/users", json=body)
+            same_email = await client.post("/users", json=body | {"name": "Other"})
+            same_name = await client.post("/users", json=body | {"email": "second@example.com"})
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP INDEX uq_users_name_test"))
+    assert first.status_code == 201
+    assert same_email.status_code == 409
+    assert same_name.status_code == 500
+    assert same_name.json() == {"detail": INTERNAL_ERROR}
