@@ -62,10 +62,14 @@ async def app_connections(admin: asyncpg.Connection) -> int:
 
 
 async def serve_under_load(
-    url: str, pool_size: int, max_overflow: int
+    url: str, pool_size: int, max_overflow: int, *, hold: bool = False
 ) -> tuple[list[int], int, int, str]:
     """Run the app under uvicorn --workers, send the load, return (statuses, the most app
-    connections pg_stat_activity showed during it, the count once idle, uvicorn's log)."""
+    connections pg_stat_activity showed during it, the count once idle, uvicorn's log).
+
+    With `hold`, a lock on the users table keeps every request that got a connection waiting
+    until the first response arrives, so all IN_FLIGHT requests want a connection at once
+    (however fast the machine serves them) and that first response is a refused one."""
     port = free_port()
     env = os.environ | {
         "PYTHONPATH": str(ASSETS),
@@ -91,6 +95,7 @@ async def serve_under_load(
                     except httpx.TransportError:
                         await asyncio.sleep(0.1)
             gate = asyncio.Semaphore(IN_FLIGHT)
+            answered = asyncio.Event()
 
             async def send(i: int) -> int:
                 """The status code, or 0 when the server dropped the connection."""
@@ -99,14 +104,23 @@ async def serve_under_load(
                         response = await client.get("/users", params={"limit": 1 + i % 5})
                     except httpx.TransportError:
                         return 0
+                    finally:
+                        answered.set()
                     return response.status_code
 
+            lock = admin.transaction()
+            if hold:
+                await lock.start()
+                await admin.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
             load = asyncio.gather(*(send(i) for i in range(REQUESTS)))
             peak = 0
             async with asyncio.timeout(120):
                 # the most app connections the server held at any moment of the load
                 while not load.done():
                     peak = max(peak, await app_connections(admin))
+                    if hold and answered.is_set():
+                        hold = False
+                        await lock.rollback()
                     await asyncio.sleep(0)
                 statuses = await load
         idle = await app_connections(admin)
@@ -133,7 +147,7 @@ async def test_workers_hold_pool_budget_under_max_connections(app_url: str) -> N
 
 async def test_workers_over_budget_run_out_of_connections(app_url: str) -> None:
     # 2 x (10 + 10) = 40 > 17: the server refuses connections past its limit
-    statuses, peak, _, log = await serve_under_load(app_url, 10, 10)
+    statuses, peak, _, log = await serve_under_load(app_url, 10, 10, hold=True)
     assert peak <= 17
     assert any(status != 200 for status in statuses)
     assert any(error in log for error in TOO_MANY)
