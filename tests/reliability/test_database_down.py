@@ -1,4 +1,4 @@
-"""Fault 3: the database is down when the app starts, then comes back."""
+"""Database down: the database is down when the app starts, then comes back."""
 
 import asyncio
 import socket

@@ -1,4 +1,5 @@
-"""Fault 1: the server kills every pooled connection (a restart, a failover, an idle timeout)."""
+"""Dead connections: the server kills every pooled connection (a restart, a failover, an idle
+timeout)."""
 
 import re
 

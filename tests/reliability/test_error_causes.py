@@ -1,4 +1,4 @@
-"""Fault 12: database errors answered by cause. Each error is provoked for real on its backend,
+"""Database errors answered by cause. Each error is provoked for real on its backend,
 then raised through the asset's handlers: retryable ones answer 503 with Retry-After, a missing
 table 500 with a log line that says to migrate, every other one 500."""
 

@@ -1,4 +1,4 @@
-"""Fault 5: the commit fails after the handler returned; the client must not see a 2xx."""
+"""Failed commit: the commit fails after the handler returned; the client must not see a 2xx."""
 
 from typing import Annotated, Any
 

@@ -1,4 +1,4 @@
-"""Fault 7: schemathesis fuzzes every operation of the app's OpenAPI schema, on both backends."""
+"""Fuzzing: schemathesis fuzzes every operation of the app's OpenAPI schema, on both backends."""
 
 from functools import cache
 from typing import Any

@@ -1,5 +1,5 @@
-"""Fault 14: a failing request's log lines, with DB_ECHO on, hold neither the email the client
-sent nor the password hash the app computed: hide_parameters=True, and the app answers
+"""Secrets in logs: a failing request's log lines, with DB_ECHO on, hold neither the email the
+client sent nor the password hash the app computed: hide_parameters=True, and the app answers
 database errors itself instead of letting the server log the exception chain."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Fault 17: a migration needs a lock that a long transaction holds. Without lock_timeout the
+"""Migration lock: a migration needs a lock that a long transaction holds. Without lock_timeout the
 ALTER waits, and every query on that table queues behind it; with DB_MIGRATION_LOCK_TIMEOUT
 env.py gives up (55P03) and the app keeps serving."""
 

@@ -1,4 +1,4 @@
-"""Fault 9: PgBouncer in transaction pooling mode in front of PostgreSQL.
+"""PgBouncer in transaction pooling mode in front of PostgreSQL.
 
 Each transaction may run on any of PgBouncer's server connections, and those outlive the
 app's processes; prepared statements live on one server connection. Two PgBouncers: Debian 12's

@@ -1,4 +1,4 @@
-"""Fault 16: timeouts behind PgBouncer in transaction mode. Startup parameters are refused and a
+"""Timeouts behind PgBouncer in transaction mode. Startup parameters are refused and a
 session SET lands on whichever server connection the transaction got, so the server's timeouts
 go on the role (ALTER ROLE ... SET); and a checkout ping that keeps failing while PgBouncer
 keeps accepting connections must not end in the pool's InvalidRequestError (a 500)."""

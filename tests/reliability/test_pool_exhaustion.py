@@ -1,4 +1,4 @@
-"""Fault 2: slow requests hold every pooled connection; the next request must not hang."""
+"""Pool exhaustion: slow requests hold every pooled connection; the next request must not hang."""
 
 import asyncio
 from collections.abc import AsyncIterator

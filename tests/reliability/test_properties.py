@@ -1,4 +1,4 @@
-"""Fault 7, properties: search matches text literally; keyset pages never skip or repeat."""
+"""Properties: search matches text literally; keyset pages never skip or repeat."""
 
 from datetime import UTC, datetime, timedelta
 

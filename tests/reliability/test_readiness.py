@@ -1,4 +1,4 @@
-"""Fault 15: a deploy that did not migrate. /health/ready reports the missing tables and a
+"""Readiness after a deploy that did not migrate: /health/ready reports the missing tables and a
 database behind the code's head revision; /health/live does not look at the database."""
 
 import asyncio

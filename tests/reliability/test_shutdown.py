@@ -1,4 +1,4 @@
-"""Fault 6: the app shuts down; what disposing the engine does, and what it does not."""
+"""Shutdown: the app shuts down; what disposing the engine does, and what it does not."""
 
 import asyncio
 import importlib

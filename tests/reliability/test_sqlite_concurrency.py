@@ -1,5 +1,5 @@
-"""Fault 11: readers and writers at the same time. On SQLite the asset engine runs in WAL mode,
-read sessions begin DEFERRED (no lock) and write sessions BEGIN IMMEDIATE, so readers never
+"""SQLite concurrency: readers and writers at the same time. On SQLite the asset engine runs in WAL
+mode, read sessions begin DEFERRED (no lock) and write sessions BEGIN IMMEDIATE, so readers never
 wait for a writer and writers queue on the busy timeout instead of failing."""
 
 import asyncio

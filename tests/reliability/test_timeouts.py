@@ -1,4 +1,4 @@
-"""Fault 10: the server stops answering (a half-open connection), cannot be reached, or a
+"""Timeouts: the server stops answering (a half-open connection), cannot be reached, or a
 statement waits on a lock: each request answers 503 with a reason, within a bound, never hangs.
 
 The bounds with the settings FAST uses (the defaults are 5 s to connect and ping, 20 s per
