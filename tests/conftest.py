@@ -22,7 +22,7 @@ from tests.databases import (
     run_sql,
 )
 
-pytest_plugins = ["assets.tests.conftest"]
+pytest_plugins = ["assets.tests.conftest", "tests.fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,6 @@ import secrets
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
@@ -21,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import repository, security
 from app.schemas import UserCreate
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ADA = UserCreate(email="ada@example.com", name="Ada", password="analytical-engine")
 
 

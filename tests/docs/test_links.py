@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs._markdown import ROOT, heading_anchors, linked_files, links
+from tests.docs._markdown import heading_anchors, linked_files, links
+from tests.helpers import ROOT
 
 FILES = linked_files()
 

@@ -55,7 +55,6 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine as create_app_engine
 from app.main import app as asset_app
 from app.models import User
-from tests.docs._markdown import ROOT
 from tests.docs.troubleshooting_doc import (
     DOC,
     assert_quoted,
@@ -74,7 +73,6 @@ from tests.docs.troubleshooting_support import (
     Shelf,
     commit_in_savepoint_then_roll_back,
     count_counters,
-    count_users,
     create_counter_table,
     drop_unique_constraint,
     failing_factory,
@@ -89,6 +87,7 @@ from tests.docs.troubleshooting_support import (
     sqlite_engine,
     url_of,
 )
+from tests.helpers import ROOT, count_users
 
 # MissingGreenlet
 
@@ -310,13 +309,8 @@ async def test_share_session_between_tasks_raises_another_operation_in_progress(
 
 
 async def test_give_each_task_its_own_session(engine: AsyncEngine) -> None:
-    factory = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def count_users() -> int:
-        async with factory() as session:
-            return (await session.scalar(select(func.count()).select_from(User))) or 0
-
-    assert await asyncio.gather(*(count_users() for _ in range(5))) == [0] * 5
+    # count_users opens a session of its own on each call
+    assert await asyncio.gather(*(count_users(engine) for _ in range(5))) == [0] * 5
 
 
 # Can't emit DROP CONSTRAINT

@@ -25,7 +25,6 @@ from tests.docs.troubleshooting_support import POSTGRESQL_ONLY, shown, url_of
 from tests.reliability import test_error_causes, test_pgbouncer_timeouts
 
 # a table of the test's own, from the fault tests' fixtures
-from tests.reliability.conftest import scratch_table  # noqa: F401
 
 
 @POSTGRESQL_ONLY
@@ -40,7 +39,7 @@ async def test_slow_statement_raises_statement_timeout(engine: AsyncEngine) -> N
 @POSTGRESQL_ONLY
 async def test_alter_waiting_for_a_lock_raises_lock_timeout(
     engine: AsyncEngine,
-    scratch_table: str,  # noqa: F811
+    scratch_table: str,
 ) -> None:
     async with engine.connect() as holder, engine.connect() as migration:
         # a transaction in progress reads the table
@@ -54,7 +53,7 @@ async def test_alter_waiting_for_a_lock_raises_lock_timeout(
 @POSTGRESQL_ONLY
 async def test_concurrent_update_raises_serialization_failure(
     engine: AsyncEngine,
-    scratch_table: str,  # noqa: F811
+    scratch_table: str,
 ) -> None:
     with pytest.raises(DBAPIError) as caught:
         await test_error_causes.serialization_failure(engine, scratch_table)

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.docs._markdown import ROOT, Block, blocks
+from tests.docs._markdown import Block, blocks
+from tests.helpers import ROOT
 
 DOC = ROOT / "references" / "troubleshooting.md"
 

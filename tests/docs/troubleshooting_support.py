@@ -31,8 +31,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     event,
-    func,
-    select,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -265,11 +263,6 @@ def failing_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(
         engine, expire_on_commit=False, sync_session_class=FailingCommitSession
     )
-
-
-async def count_users(engine: AsyncEngine) -> int:
-    async with AsyncSession(engine) as session:
-        return (await session.scalar(select(func.count()).select_from(User))) or 0
 
 
 def user_body() -> dict[str, str]:

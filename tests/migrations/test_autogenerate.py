@@ -8,7 +8,8 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
-from tests.migrations.support import alembic, alembic_config, create_database, drop_database, tables
+from tests.databases import create_database, drop_database
+from tests.migrating import alembic, alembic_config, tables
 
 APP_TABLES = {"users", "posts", "alembic_version"}
 

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import inspect, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.migrations.support import alembic_config, check_migrations
+from tests.migrating import alembic_config, check_migrations
 
 FIRST = "edfeb0c041b3"
 USER_ROW = "(id, email, name, hashed_password) VALUES (1, 'a@example.com', 'Ann', 'x')"

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from tests.databases import BACKENDS, create_database, drop_database
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_DB = ROOT / "assets" / "app" / "db"
 PATTERNS = ROOT / "assets" / "patterns"
 PACKAGE = "taskapp"

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.api.deps import get_engine
@@ -134,16 +134,3 @@ async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str
     url = await create_database("skill_own")
     yield url
     await drop_database(url)
-
-
-@pytest.fixture
-async def scratch_table(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table of the test's own, (id INTEGER PRIMARY KEY, n INTEGER) holding (1, 0) and
-    (2, 0), dropped afterwards."""
-    name = f"scratch_{uuid.uuid4().hex[:8]}"
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
-        await conn.execute(text(f"INSERT INTO {name} (id, n) VALUES (1, 0), (2, 0)"))
-    yield name
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP TABLE {name}"))

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import pytest
 from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from app import repository
 from app.db import get_session
 from app.models import User
 from app.schemas import UserCreate, UserPublic
+from tests.helpers import count_users
 from tests.reliability.conftest import MakeEngine, Serve
 
 NEW_USER = {"email": "commit@example.com", "name": "Commit", "password": "long-enough"}
@@ -41,12 +42,6 @@ def failing_once_factory(
             raise error or CommitFailed("injected commit failure")
 
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=FailingSession)
-
-
-async def count_users(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        count: int = (await conn.execute(select(func.count()).select_from(User))).scalar_one()
-        return count
 
 
 COMMIT_ERRORS = [

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.errors import sqlstate
 from tests.databases import create_database, drop_database, dsn
-from tests.migrations.support import alembic_config, project  # noqa: F401
+from tests.migrating import alembic_config
 from tests.reliability.revisions import FIRST, add_revision
 
 
 @pytest.fixture
 async def migrated(
-    project: Path,  # noqa: F811
+    project: Path,
     engine: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Path, str]]:

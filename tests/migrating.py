@@ -1,4 +1,5 @@
-"""Shared by tests/migrations and tests/scripts: project copies, empty databases, alembic runs."""
+"""Alembic and scripts/check_migrations.py run on a project copy (the `project` fixture of
+tests/fixtures.py), and the tables a database holds afterwards."""
 
 import asyncio
 import io
@@ -7,27 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from alembic.config import Config
 from sqlalchemy import inspect, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-# the database helpers, re-exported for the migration tests
-from tests.databases import BACKENDS as BACKENDS
-from tests.databases import create_database as create_database
-from tests.databases import drop_database as drop_database
-from tests.databases import dsn as dsn
-from tests.databases import run_sql as run_sql
-from tests.databases import server_url as server_url
-from tests.helpers import SCRIPTS, copy_asset_project
+from tests.helpers import SCRIPTS
 
 CHECK_MIGRATIONS = SCRIPTS / "check_migrations.py"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the asset project (app/, alembic.ini, migrations/) that a test may change."""
-    return copy_asset_project(tmp_path / "project")
 
 
 def alembic_config(project: Path) -> Config:
