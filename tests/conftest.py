@@ -22,7 +22,13 @@ from tests.databases import (
     run_sql,
 )
 
-pytest_plugins = ["assets.tests.conftest", "tests.fixtures"]
+# fixtures for more than one folder, and the fault tests' PgBouncer and proxy
+pytest_plugins = [
+    "assets.tests.conftest",
+    "tests.fixtures",
+    "tests.reliability.pgbouncer",
+    "tests.reliability.proxy",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,8 +15,8 @@ from taskapp.db import SessionDep
 from taskapp.db.config import DatabaseSettings
 from taskapp.db.engine import create_engine
 
-from tests.patterns.conftest import serve
 from tests.patterns.more_models import Memo
+from tests.patterns.support import serve
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from tests.patterns.api import create_app
-from tests.patterns.conftest import serve
 from tests.patterns.models import Task
 from tests.patterns.more_models import Memo
+from tests.patterns.support import serve
 
 
 async def reloaded(session: AsyncSession, model: type[Task] | type[Memo], ident: object) -> dict:

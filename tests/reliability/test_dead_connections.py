@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.reliability.conftest import MakeEngine, Serve, application_name, count_connections
+from tests.reliability.support import MakeEngine, Serve, application_name, count_connections
 
 POOL = 3
 

@@ -22,7 +22,7 @@ from app.errors import (
     add_database_error_handlers,
 )
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 Provoke = Callable[[AsyncEngine, str], Awaitable[None]]
 

@@ -15,7 +15,7 @@ from app.db import get_session
 from app.models import User
 from app.schemas import UserCreate, UserPublic
 from tests.helpers import count_users
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 NEW_USER = {"email": "commit@example.com", "name": "Commit", "password": "long-enough"}
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 EMAIL = "private.person@example.com"
 BODY = {"email": EMAIL, "name": "Private", "password": "long-enough"}

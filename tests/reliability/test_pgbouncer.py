@@ -20,8 +20,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.pgbouncer import StartPgBouncer
+from tests.reliability.support import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ALREADY_EXISTS = (

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.db.readiness import code_revisions
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.revisions import FIRST, add_revision
+from tests.reliability.support import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 # the code's head: a second revision, added to a copy of the asset migrations

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve, count_connections, server_dsn
+from tests.reliability.support import MakeEngine, Serve, count_connections, server_dsn
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 

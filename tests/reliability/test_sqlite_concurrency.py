@@ -18,8 +18,8 @@ from app.db import Base
 from app.db.engine import for_reads
 from app.errors import DATABASE_BUSY
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.designs import rollback_journal_engine
+from tests.reliability.support import MakeEngine, Serve
 
 session_module = importlib.import_module("app.db.session")
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from app.db import get_read_session
 from app.errors import DATABASE_BUSY, DATABASE_TIMEOUT, DATABASE_UNAVAILABLE
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.proxy import FAST, FreezingProxy
+from tests.reliability.support import MakeEngine, Serve
 
 HANG = 30
 NEW_USER = {"email": "slow@example.com", "name": "Slow", "password": "long-enough"}
