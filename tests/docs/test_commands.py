@@ -11,14 +11,14 @@ import pytest
 from alembic.config import CommandLine
 
 from _lib.cli import UsageError
-from tests.docs._markdown import (
+from tests.helpers import SCRIPTS, load_script
+from tests.markdown import (
     alembic_invocations,
     doc_files,
     linked_files,
     script_invocations,
     shell_lines,
 )
-from tests.helpers import SCRIPTS, load_script
 
 
 def _script_commands() -> list[tuple[str, str, list[str]]]:

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,11 +56,6 @@ SQLITE_ONLY = pytest.mark.parametrize(
     [pytest.param("sqlite_url", id="sqlite", marks=pytest.mark.sqlite)],
     indirect=True,
 )
-
-
-def shown(exc: BaseException) -> str:
-    """The exception as the user sees it at the end of a traceback, with its causes."""
-    return "".join(traceback.format_exception(exc))
 
 
 @contextmanager

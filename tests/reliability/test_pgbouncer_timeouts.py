@@ -17,10 +17,9 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError
 
 from app.db.errors import sqlstate
 from app.errors import DATABASE_TIMEOUT, DATABASE_UNAVAILABLE
-from tests.docs.troubleshooting_doc import assert_quoted
-from tests.docs.troubleshooting_support import shown
 from tests.reliability.pgbouncer import StartPgBouncer
 from tests.reliability.support import MakeEngine, Serve, server_dsn
+from tests.troubleshooting_doc import assert_quoted, shown
 
 HANG = 30
 NEW_USER = {"email": "bounced@example.com", "name": "Bounced", "password": "long-enough"}
