@@ -9,7 +9,7 @@ import os
 import pathlib
 from collections.abc import AsyncIterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from tests.databases import (

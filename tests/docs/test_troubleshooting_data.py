@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    insert,
     select,
     text,
 )
@@ -87,9 +88,7 @@ async def test_nul_character_in_text_raises_invalid_byte_sequence(
 ) -> None:
     with pytest.raises(SQLAlchemyError) as caught:
         await connection.execute(
-            User.__table__.insert().values(
-                email="a\x00b@example.com", name="Ada", hashed_password="x"
-            )
+            insert(User).values(email="a\x00b@example.com", name="Ada", hashed_password="x")
         )
     assert_quoted("invalid-byte-sequence-for-encoding-utf8-0x00", shown(caught.value))
 

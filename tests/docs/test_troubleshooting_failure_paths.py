@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import DependencyScopeError
@@ -70,6 +70,7 @@ async def test_session_ended_by_idle_in_transaction_timeout_raises_connection_cl
         async with short.connect() as conn:
             await conn.execute(text("SELECT 1"))
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
             # the transaction sits idle, as a handler awaiting something else leaves it, until
             # the server ends the session and this client has read the closed socket (before
             # that, asyncpg may have read only the server's message: tests/reliability/

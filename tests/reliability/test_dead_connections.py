@@ -3,7 +3,7 @@ timeout)."""
 
 import re
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 

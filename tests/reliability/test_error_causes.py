@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -140,7 +140,7 @@ async def test_unique_violation_names_the_constraint_on_both_backends(
                 await conn.execute(text(f"INSERT INTO {scratch_table} (id, n) VALUES (1, 0)"))
     finally:
         async with app_engine.begin() as conn:
-            await conn.execute(User.__table__.delete())
+            await conn.execute(delete(User))
     # SQLite's message names columns (users.email), mapped back to the constraint through
     # the metadata; PostgreSQL's error carries the constraint's name
     assert unique_violation(email.value) == "uq_users_email"

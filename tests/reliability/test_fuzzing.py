@@ -18,7 +18,7 @@ from app.main import app
 from app.models import Post, User
 
 SCHEMA = schemathesis.openapi.from_dict(app.openapi())
-OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 # an operation without parameters or body (GET /health) has no invalid request to generate
 CASES = [
     pytest.param(op, mode, id=f"{op.label.replace(' ', '')}-{mode}")
@@ -32,7 +32,7 @@ LEAKS += ["sqlite3", "Traceback"]
 
 
 @cache
-def strategy(operation: schemathesis.APIOperation, mode: GenerationMode) -> Any:
+def strategy(operation: schemathesis.APIOperation[Any, Any, Any, Any], mode: GenerationMode) -> Any:
     return operation.as_strategy(mode)
 
 
@@ -69,7 +69,7 @@ def request_kwargs(kwargs: dict[str, object]) -> dict[str, object]:
 async def test_fuzz_operation_gives_no_server_error_or_leak(
     client: AsyncClient,
     connection: AsyncConnection,
-    operation: schemathesis.APIOperation,
+    operation: schemathesis.APIOperation[Any, Any, Any, Any],
     mode: GenerationMode,
     data: st.DataObject,
 ) -> None:

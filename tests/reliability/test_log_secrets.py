@@ -6,7 +6,7 @@ import logging
 import traceback
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -102,7 +102,7 @@ async def test_exception_chain_repeats_the_row_despite_hidden_parameters(
     with pytest.raises(DBAPIError) as raised:
         async with app_engine.begin() as conn:
             await conn.execute(
-                User.__table__.insert().values(email=EMAIL, name="P", hashed_password="$argon2id$x")
+                insert(User).values(email=EMAIL, name="P", hashed_password="$argon2id$x")
             )
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(raised.value)
     assert EMAIL not in str(raised.value)

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -176,7 +176,7 @@ async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection
                 await first.execute(select(1))
             message = str(raised.value).splitlines()[0]
             assert re.fullmatch(error, message), message
-            driver = raised.value.driver_exception  # type: ignore[attr-defined]
+            driver = raised.value.driver_exception
             assert isinstance(driver, asyncpg.InvalidSQLStatementNameError)
     finally:
         await other.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import insert, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -200,5 +200,5 @@ async def test_read_transaction_that_writes_after_another_commit_fails_at_once(
                 await reader.execute(insert(User).values(email="second@example.com", **user))
     finally:
         async with app_engine.begin() as conn:
-            await conn.execute(User.__table__.delete())
+            await conn.execute(delete(User))
     assert raised.value.orig.sqlite_errorname == "SQLITE_BUSY_SNAPSHOT"  # type: ignore[union-attr]

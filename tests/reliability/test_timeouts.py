@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
