@@ -1,5 +1,5 @@
 """Alembic and scripts/check_migrations.py run on a project copy (the `project` fixture of
-tests/fixtures.py), and the tables a database holds afterwards."""
+tests/fixtures.py), revision files a test adds to it, and the tables a database holds."""
 
 import asyncio
 import io
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.helpers import SCRIPTS
 
 CHECK_MIGRATIONS = SCRIPTS / "check_migrations.py"
+# the asset project's first (and only) revision
+FIRST = "edfeb0c041b3"
 
 
 def alembic_config(project: Path) -> Config:
@@ -60,3 +62,29 @@ async def table_names(url: str) -> set[str]:
             return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     finally:
         await engine.dispose()
+
+
+def add_revision(
+    project: Path, revision: str, upgrade: str = "pass", downgrade: str = "pass"
+) -> None:
+    """Write a revision after FIRST into project/migrations/versions; upgrade and downgrade are
+    the bodies of the two functions, one line each."""
+    text = f'''"""a revision added by a test"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{FIRST}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+    (project / "migrations" / "versions" / f"2099_01_01_0000-{revision}_added.py").write_text(text)

@@ -9,9 +9,8 @@ from alembic import command
 from sqlalchemy import inspect, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.migrating import alembic_config, check_migrations
+from tests.migrating import FIRST, alembic_config, check_migrations
 
-FIRST = "edfeb0c041b3"
 USER_ROW = "(id, email, name, hashed_password) VALUES (1, 'a@example.com', 'Ann', 'x')"
 POST_ROW = "(id, title, content, author_id) VALUES (1, 't', 'c', 1)"
 

@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.errors import sqlstate
 from tests.databases import create_database, drop_database, dsn
-from tests.migrating import alembic_config
-from tests.reliability.revisions import FIRST, add_revision
+from tests.migrating import FIRST, add_revision, alembic_config
 
 
 @pytest.fixture

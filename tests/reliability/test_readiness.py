@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.db.readiness import code_revisions
-from tests.reliability.revisions import FIRST, add_revision
+from tests.migrating import FIRST, add_revision
 from tests.reliability.support import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
