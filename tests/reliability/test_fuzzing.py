@@ -32,7 +32,7 @@ LEAKS += ["sqlite3", "Traceback"]
 
 
 @cache
-def strategy(operation: schemathesis.APIOperation[Any, Any, Any, Any], mode: GenerationMode) -> Any:
+def strategy(operation: schemathesis.APIOperation, mode: GenerationMode) -> Any:
     return operation.as_strategy(mode)
 
 
@@ -69,7 +69,7 @@ def request_kwargs(kwargs: dict[str, object]) -> dict[str, object]:
 async def test_fuzz_operation_gives_no_server_error_or_leak(
     client: AsyncClient,
     connection: AsyncConnection,
-    operation: schemathesis.APIOperation[Any, Any, Any, Any],
+    operation: schemathesis.APIOperation,
     mode: GenerationMode,
     data: st.DataObject,
 ) -> None:
