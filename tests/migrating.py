@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from alembic.config import Config
@@ -65,11 +66,18 @@ async def table_names(url: str) -> set[str]:
 
 
 def add_revision(
-    project: Path, revision: str, upgrade: str = "pass", downgrade: str = "pass"
+    project: Path,
+    revision: str,
+    upgrade: str = "pass",
+    downgrade: str = "pass",
+    message: str = "a revision added by a test",
 ) -> None:
     """Write a revision after FIRST into project/migrations/versions; upgrade and downgrade are
-    the bodies of the two functions, one line each."""
-    text = f'''"""a revision added by a test"""
+    the bodies of the two functions, unindented."""
+    upgrade, downgrade = (
+        textwrap.indent(body.strip("\n"), "    ").lstrip() for body in (upgrade, downgrade)
+    )
+    text = f'''"""{message}"""
 
 import sqlalchemy as sa
 from alembic import op
