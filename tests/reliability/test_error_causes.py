@@ -19,7 +19,7 @@ from app.errors import (
     DATABASE_TIMEOUT,
     DATABASE_UNAVAILABLE,
     INTERNAL_ERROR,
-    add_database_error_handlers,
+    add_error_handlers,
 )
 from app.models import User
 from tests.reliability.conftest import MakeEngine, Serve
@@ -126,7 +126,7 @@ SQLSTATES = {
 async def answer(exc: BaseException) -> Response:
     """What a client gets when a handler raises exc, with the asset's error handlers."""
     demo = FastAPI()
-    add_database_error_handlers(demo)
+    add_error_handlers(demo)
 
     @demo.get("/fails")
     async def fails() -> None:
