@@ -13,6 +13,8 @@ Checks, in order:
   driver       dialect+driver is an async pair the skill supports: postgresql+asyncpg or
                sqlite+aiosqlite; postgres://, postgresql:// and sync drivers get the fixed URL
   options      asyncpg accepts the query options (ssl=, not libpq's sslmode=)
+  pooler       a pooler's port or host (Supavisor's 6543, Neon's -pooler hosts, PgBouncer's
+               6432): DB_PGBOUNCER is on and MIGRATIONS_DATABASE_URL goes direct
   sqlite-path  the SQLite file's directory exists; file and directory are writable
   installed    SQLAlchemy, greenlet, pydantic-settings and the driver import
   connect      a connection opens within --timeout: server version, round-trip latency

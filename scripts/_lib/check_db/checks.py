@@ -6,14 +6,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from _lib import app_settings
-from _lib.check_db import local
+from _lib.check_db import local, poolers
 from _lib.check_db.live import LIVE_CHECKS, live_checks
 from _lib.check_db.settings import AppSettings
 from _lib.cli import FAIL, SKIP, Check
 from _lib.project import Tool
 
 APP_DEFAULT = "app default: DATABASE_URL is not set"
-LOCAL_CHECKS = ("driver", "options", "sqlite-path", "installed")
+LOCAL_CHECKS = ("driver", "options", "pooler", "sqlite-path", "installed")
+# a connection still tells something when these fail
+NOT_BLOCKING = ("settings", "pooler")
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,11 @@ def run_checks(options: Options, environ_url: str | None) -> tuple[list[Check], 
     checks += [
         local.check_driver(url),
         local.check_options(url),
+        poolers.check_pooler(url, options.settings.values),
         local.check_sqlite_path(url, options.project),
         local.check_installed(url, options.tool),
     ]
-    failed = [c.name for c in checks if c.status == FAIL and c.name != "settings"]
+    failed = [c.name for c in checks if c.status == FAIL and c.name not in NOT_BLOCKING]
     if failed:
         reason = f"fix {', '.join(failed)} first"
         return checks + [Check(name, SKIP, reason) for name in LIVE_CHECKS], raw, source
