@@ -65,7 +65,8 @@ CONNECT_FAILURES = {
         "postgresql+asyncpg://postgres:{password}@{address}/postgres?ssl=require",
         (),
         "FAIL connect: {address} does not offer SSL but the URL asks for it: "
-        "remove ssl= or use ssl=prefer",
+        "remove ssl=/sslmode= or set it to prefer (postgresql+asyncpg://postgres:***@{address}"
+        "/postgres?ssl=prefer), or turn ssl on in the server",
     ),
 }
 

@@ -28,6 +28,8 @@ class Options:
     tool: Tool
     # a .env the settings could not be read from (pydantic-settings missing)
     unread_dotenv: Path | None = None
+    # the project's db/urls.py, which translates a provider's URL as the app connects
+    layer: Path | None = None
 
 
 def find_url(options: Options, environ_url: str | None) -> tuple[str | None, str]:
@@ -74,8 +76,8 @@ def run_checks(options: Options, environ_url: str | None) -> tuple[list[Check], 
         reason = "the URL does not parse" if raw else "no URL"
         return checks + [Check(n, SKIP, reason) for n in (*LOCAL_CHECKS, *LIVE_CHECKS)], raw, source
     checks += [
-        local.check_driver(url),
-        local.check_options(url),
+        local.check_driver(url, options.layer, options.project),
+        local.check_options(url, options.layer, options.project),
         poolers.check_pooler(url, options.settings.values),
         local.check_sqlite_path(url, options.project),
         local.check_installed(url, options.tool),
@@ -103,6 +105,7 @@ def run_checks(options: Options, environ_url: str | None) -> tuple[list[Check], 
             settings=options.settings,
             project=options.project,
             tool=options.tool,
+            layer=options.layer,
         )
     )
     return checks, raw, source
