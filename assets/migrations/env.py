@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from alembic.autogenerate.render import _repr_type
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -35,14 +36,14 @@ settings = DatabaseSettings.load()
 url = make_url(settings.migrations_database_url or settings.database_url)
 
 
-def render_item(type_: str, obj: Any, _autogen: AutogenContext) -> str | Literal[False]:
+def render_item(type_: str, obj: Any, autogen: AutogenContext) -> str | Literal[False]:
     # a TypeDecorator (UTCDateTime) only changes values in Python: the revision file gets its
     # SQL type, not app.db.base.UTCDateTime() without its import (NameError: name 'app' is
-    # not defined), and later changes to the app's code cannot break old revisions
+    # not defined), and later changes to the app's code cannot break old revisions; Alembic's
+    # own renderer writes that type with its variants and imports (postgresql.JSONB(astext_type=
+    # sa.Text()) and `from sqlalchemy.dialects import postgresql`)
     if type_ == "type" and isinstance(obj, TypeDecorator):
-        impl = obj.impl_instance
-        if type(impl).__module__ == "sqlalchemy.sql.sqltypes":
-            return f"sa.{impl!r}"
+        return _repr_type(obj.impl_instance, autogen)
     return False
 
 
