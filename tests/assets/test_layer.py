@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import selectinload
 
+from app import repository
 from app.models import Post, User
 from app.pagination import count_rows
 from app.security import hash_password, verify_password
@@ -144,3 +145,67 @@ async def test_create_post_refuses_unknown_author(session: AsyncSession) -> None
         await session.flush()
     await session.rollback()
     assert (await session.execute(text("SELECT count(*) FROM posts"))).scalar_one() == 0
+
+
+async def delete_author_then_count_posts(conn: AsyncConnection) -> int:
+    """Insert a user with a post, delete the user with a plain DELETE, count the posts left."""
+    async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+        author = User(email="fk@example.com", name="Fk", hashed_password="x")
+        session.add(author)
+        await session.flush()
+        session.add(Post(author_id=author.id, title="t", content=""))
+        await session.flush()
+        await session.execute(delete(User).where(User.id == author.id))
+        return (await session.execute(select(func.count()).select_from(Post))).scalar_one()
+
+
+async def test_sqlite_enforces_foreign_keys_only_with_connect_hook(engine: AsyncEngine) -> None:
+    # wrong: an engine without the connect hook that runs PRAGMA foreign_keys=ON
+    plain = create_async_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        async with plain.connect() as conn:
+            left = await delete_author_then_count_posts(conn)
+            await conn.rollback()
+    finally:
+        await plain.dispose()
+    # SQLite: the post outlives its author, ON DELETE CASCADE never ran; PostgreSQL enforces
+    # foreign keys on every connection
+    assert left == (1 if engine.dialect.name == "sqlite" else 0)
+
+    # taught: the asset engine runs the pragma on each connection, so the cascade runs
+    async with engine.connect() as conn:
+        assert await delete_author_then_count_posts(conn) == 0
+        await conn.rollback()
+
+
+# quotes, statement and comment markers, LIKE wildcards, the escape characters of LIKE
+# (backslash, and "/" which SQLAlchemy's autoescape uses)
+SEARCH_META = "a'b\"c;d--e/*f*/g\\h%i_j/k"
+SEARCH_INJECTION = "x'); DROP TABLE users; --"
+WILDCARDS = ["%", "_"]
+
+
+@pytest.mark.parametrize(
+    "q", [*WILDCARDS, "/", "\\", "'", "--", "/*", SEARCH_META, SEARCH_INJECTION]
+)
+async def test_search_without_autoescape_matches_every_row(session: AsyncSession, q: str) -> None:
+    session.add_all(
+        [
+            User(email="plain@example.com", name="plain name", hashed_password="x"),
+            User(
+                email="odd@example.com",
+                name=f"{SEARCH_META} {SEARCH_INJECTION}",
+                hashed_password="x",
+            ),
+        ]
+    )
+    await session.flush()
+    # wrong: the user's text pasted into a LIKE pattern, where % and _ match anything
+    naive = select(User.email).where(User.name.ilike(f"%{q}%")).order_by(User.id)
+    naive_emails = list((await session.scalars(naive)).all())
+    if q in WILDCARDS:
+        assert naive_emails == ["plain@example.com", "odd@example.com"]
+    # taught: icontains(q, autoescape=True) in repository.list_users matches the text itself
+    users, count = await repository.list_users(session, q=q)
+    assert [u.email for u in users] == ["odd@example.com"]
+    assert count == 1
