@@ -56,6 +56,9 @@ def rows() -> tuple[Row, ...]:
     for line in table[2:]:
         source, key, promise, test = _cells(line)
         found.append(Row(source, key, promise, test.strip("`")))
+        assert not test.startswith("none:") or (
+            source.startswith("references/") and len(test) > len("none: ")
+        ), f"{line}: only a reference's advice may have no test, with the reason"
     return tuple(found)
 
 
@@ -197,7 +200,32 @@ def find_test(test_id: str) -> str:
     return function.name
 
 
-@pytest.mark.parametrize("test_id", sorted({row.test for row in rows()}))
+def reference_rules(path: Path) -> list[str]:
+    """The "## Why ..." headings of a reference, and the bold lead of each trap under "## Traps"
+    (a `- **lead**` bullet or a `**lead**` paragraph)."""
+    text = path.read_text(encoding="utf-8")
+    found = [_flat(line[3:]) for line in text.splitlines() if line.startswith("## Why ")]
+    if "## Traps" in text.splitlines():
+        for line in section(text, "Traps"):
+            lead = re.match(r"^(?:- )?\*\*(.+?)\*\*", line)
+            if lead:
+                found.append(_flat(lead[1]))
+    return found
+
+
+def test_map_row_for_every_reference_rule() -> None:
+    references = sorted((ROOT / "references").glob("*.md"))
+    every = {p.name: reference_rules(p) for p in references if p.name != "troubleshooting.md"}
+    assert sum(len(rules) for rules in every.values()) >= 40, "no traps found in references/"
+    for name, rules in every.items():
+        keys = {row.key for row in rows() if row.source == f"references/{name}"}
+        missing = [rule for rule in rules if not any(key in rule for key in keys)]
+        assert not missing, f"references/{name}: no row in tests/README.md for {missing}"
+
+
+@pytest.mark.parametrize(
+    "test_id", sorted({row.test for row in rows() if not row.test.startswith("none:")})
+)
 def test_map_names_existing_test(test_id: str) -> None:
     assert find_test(test_id).startswith("test_")
 
@@ -209,6 +237,16 @@ def test_find_test_refuses_missing_function_and_parameter() -> None:
         find_test("tests/docs/test_quoted_errors.py::test_quoted_error_matches_reproduction[x.md]")
     with pytest.raises(AssertionError, match="no such file"):
         find_test("tests/docs/test_gone.py::test_anything")
+
+
+def test_reference_rules_read_why_headings_and_traps(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# t\n## Why `x`\ntext\n## Traps\n\n- **A bullet.** more\n**A paragraph.** more\n"
+        "plain **not a lead**\n## Next\n- **Elsewhere.**\n",
+        encoding="utf-8",
+    )
+    assert reference_rules(page) == ["Why `x`", "A bullet.", "A paragraph."]
 
 
 def test_skill_rules_parse_continuation_lines() -> None:
