@@ -1,15 +1,25 @@
 """The asset layer's promises below HTTP: loading, timestamps, password storage, counting."""
 
+import importlib
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from httpx import AsyncClient
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import selectinload
 
 from app import repository
+from app.db import SessionDep
 from app.models import Post, User
 from app.pagination import count_rows
 from app.security import hash_password, verify_password
@@ -209,3 +219,82 @@ async def test_search_without_autoescape_matches_every_row(session: AsyncSession
     users, count = await repository.list_users(session, q=q)
     assert [u.email for u in users] == ["odd@example.com"]
     assert count == 1
+
+
+async def test_refresh_in_a_loop_is_one_query_per_row(
+    engine: AsyncEngine, session: AsyncSession
+) -> None:
+    authors = [User(email=f"n{i}@example.com", name=f"N{i}", hashed_password="x") for i in range(3)]
+    session.add_all(authors)
+    await session.flush()
+    session.add_all([Post(author_id=a.id, title="t", content="") for a in authors])
+    await session.commit()
+    session.expunge_all()
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        # wrong: the collection loaded per user, by hand: one query per row, the N+1
+        users = (await session.scalars(select(User).order_by(User.id))).all()
+        for user in users:
+            await session.refresh(user, ["posts"])
+        loop_statements = len(statements)
+        session.expunge_all()
+        statements.clear()
+        # taught: selectinload loads every user's posts in one more query
+        stmt = select(User).order_by(User.id).options(selectinload(User.posts))
+        loaded = (await session.scalars(stmt)).all()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    # at least one query per row (a refresh of one attribute runs two on 2.0)
+    assert loop_statements >= 1 + len(authors)
+    assert len(statements) == 2
+    assert [len(u.posts) for u in loaded] == [1, 1, 1]
+
+
+async def test_commit_in_handler_keeps_first_half_of_failed_request(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_module = importlib.import_module("app.db.session")
+    monkeypatch.setattr(
+        session_module, "session_factory", async_sessionmaker(engine, expire_on_commit=False)
+    )
+    demo = FastAPI()
+
+    @demo.post("/pair")
+    async def create_pair(session: SessionDep, commit_between: bool) -> None:
+        session.add(User(email="first@example.com", name="First", hashed_password="x"))
+        await session.flush()
+        if commit_between:
+            # wrong: a commit in the handler ends the request's transaction early
+            await session.commit()
+        # the second half fails: a duplicate email
+        session.add(User(email="first@example.com", name="Again", hashed_password="x"))
+        await session.flush()
+
+    transport = ASGITransport(app=demo, raise_app_exceptions=False)
+    try:
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            wrong = await client.post("/pair", params={"commit_between": True})
+            left_by_wrong = await count_users(engine)
+            async with engine.begin() as conn:
+                await conn.execute(delete(User))
+            # taught: the dependency commits once, so the failure rolls back both halves
+            taught = await client.post("/pair", params={"commit_between": False})
+            left_by_taught = await count_users(engine)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(User))
+    assert (wrong.status_code, left_by_wrong) == (500, 1)
+    assert (taught.status_code, left_by_taught) == (500, 0)
+
+
+async def count_users(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        count: int = (await conn.execute(select(func.count()).select_from(User))).scalar_one()
+        return count

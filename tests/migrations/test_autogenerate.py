@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 
 from tests.migrations.support import alembic, alembic_config, create_database, drop_database, tables
@@ -74,3 +75,22 @@ def test_autogenerate_from_true_default_on_sqlite_fails_on_postgresql(
         'column "is_active" is of type boolean but default expression is of type integer'
         in upgraded.stderr
     )
+
+
+def test_autogenerate_on_database_behind_head_refuses_until_upgraded(
+    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    versions = project / "migrations" / "versions"
+    before = set(versions.glob("*.py"))
+    # wrong: autogenerate against a database that has not run the newest revision
+    with pytest.raises(CommandError, match=r"Target database is not up to date\."):
+        command.revision(alembic_config(project), "add comments", autogenerate=True)
+    assert set(versions.glob("*.py")) == before
+
+    # taught: upgrade head first, then generate; the models match, so the revision is empty
+    command.upgrade(alembic_config(project), "head")
+    command.revision(alembic_config(project), "add comments", autogenerate=True)
+    (new,) = set(versions.glob("*.py")) - before
+    assert "op." not in new.read_text(encoding="utf-8").split("def upgrade")[1]
+    command.downgrade(alembic_config(project), "base")
