@@ -1,11 +1,12 @@
 """The asset layer's promises below HTTP: loading, timestamps, password storage, counting."""
 
 import importlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
@@ -20,6 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from app import repository
 from app.db import SessionDep
+from app.db.config import DatabaseSettings
+from app.db.engine import create_engine
 from app.models import Post, User
 from app.pagination import count_rows
 from app.security import hash_password, verify_password
@@ -298,3 +301,56 @@ async def count_users(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         count: int = (await conn.execute(select(func.count()).select_from(User))).scalar_one()
         return count
+
+
+async def test_engine_per_request_opens_a_connection_per_request(engine: AsyncEngine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    engines: list[AsyncEngine] = []
+    connects: list[object] = []
+
+    def on_connect(dbapi_connection: object, _record: object) -> None:
+        connects.append(dbapi_connection)
+
+    async def engine_per_request() -> AsyncIterator[AsyncSession]:
+        # wrong: a new engine, so a new pool and a new connection, for every request
+        created = create_engine(DatabaseSettings(database_url=url))
+        engines.append(created)
+        event.listen(created.sync_engine, "connect", on_connect)
+        async with AsyncSession(created) as session, session.begin():
+            yield session
+
+    shared = create_engine(DatabaseSettings(database_url=url))
+    event.listen(shared.sync_engine, "connect", on_connect)
+
+    async def shared_engine() -> AsyncIterator[AsyncSession]:
+        # taught: one engine built once, its pool reused
+        async with AsyncSession(shared) as session, session.begin():
+            yield session
+
+    demo = FastAPI()
+
+    @demo.get("/per-request")
+    async def per_request(
+        session: Annotated[AsyncSession, Depends(engine_per_request, scope="function")],
+    ) -> int:
+        return (await session.execute(select(func.count()).select_from(User))).scalar_one()
+
+    @demo.get("/shared")
+    async def once(
+        session: Annotated[AsyncSession, Depends(shared_engine, scope="function")],
+    ) -> int:
+        return (await session.execute(select(func.count()).select_from(User))).scalar_one()
+
+    try:
+        async with AsyncClient(transport=ASGITransport(app=demo), base_url="http://test") as c:
+            for _ in range(5):
+                assert (await c.get("/per-request")).status_code == 200
+            per_request_connects = len(connects)
+            connects.clear()
+            for _ in range(5):
+                assert (await c.get("/shared")).status_code == 200
+    finally:
+        for created in [*engines, shared]:
+            await created.dispose()
+    assert (per_request_connects, len(engines)) == (5, 5)
+    assert len(connects) == 1
