@@ -12,7 +12,13 @@ from tests.databases import server_url
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("caches", ["off", "on"])
+@pytest.mark.parametrize(
+    "caches",
+    [
+        pytest.param("off", id="postgresql-caches_off"),
+        pytest.param("on", id="postgresql-caches_on"),
+    ],
+)
 async def test_pgbouncer_connect_args_prepare_no_named_statement(caches: str) -> None:
     connect_args = PGBOUNCER_CONNECT_ARGS if caches == "off" else {}
     engine = create_async_engine(server_url(), poolclass=pool.NullPool, connect_args=connect_args)
