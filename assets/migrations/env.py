@@ -7,9 +7,10 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _repr_type
-from sqlalchemy import pool
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import event, pool
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 # importing the models registers every table on Base.metadata, which autogenerate compares
@@ -74,15 +75,39 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, **configure_options())
+    context.configure(
+        connection=connection,
+        # Alembic assumes SQLite commits each DDL statement at once; on a connection from
+        # transactional_sqlite_ddl it does not, and a failed upgrade leaves nothing behind
+        transactional_ddl=connection.info.get("transactional_ddl"),
+        **configure_options(),
+    )
 
     with context.begin_transaction():
         context.run_migrations()
 
 
+def transactional_sqlite_ddl(engine: Engine) -> None:
+    """Run each SQLite migration in one transaction that the statements cannot commit early."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # the sqlite3 driver begins no transaction before CREATE or ALTER: each one would
+        # commit on its own, and a failed upgrade would leave half its tables ("table ...
+        # already exists" on the next try); SQLAlchemy sends BEGIN itself instead
+        dbapi_connection.isolation_level = None
+        record.info["transactional_ddl"] = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
 async def run_async_migrations() -> None:
     """Create an async engine and run the migrations on one of its connections."""
     connectable = create_async_engine(url, poolclass=pool.NullPool)
+    if connectable.dialect.name == "sqlite":
+        transactional_sqlite_ddl(connectable.sync_engine)
 
     async with connectable.connect() as connection:
         if connection.dialect.name == "postgresql" and settings.db_migration_lock_timeout:
