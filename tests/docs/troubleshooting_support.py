@@ -1,6 +1,6 @@
-"""Helpers for tests/docs/test_troubleshooting_<topic>.py: backends, loops, leftovers, small apps.
+"""Helpers for tests/docs/test_troubleshooting.py: backends, loops, leftovers, small apps.
 
-The wrong patterns themselves stay in the test modules, where the document's diffs point.
+The wrong patterns themselves stay in the test module, where the document's diffs point.
 """
 
 import asyncio
