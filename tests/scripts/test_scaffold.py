@@ -82,12 +82,17 @@ def test_scaffold_help_says_db_picks_only_env_example(
 @pytest.mark.parametrize(
     ("gitignore", "step"),
     [
-        (None, ("create .gitignore (app.db is", "app.db\n.env")),
-        ("*.db\n", ("add these lines to .gitignore", ".env")),
-        ("/.env\n*.db\n!app.db\n", ("add these lines to .gitignore", "app.db")),
-        ("# local\napp.db\n.env*\n", None),
+        (None, ("create .gitignore (app.db is", "app.db\napp.db-wal\napp.db-shm\n.env")),
+        ("*.db\n", ("add these lines to .gitignore", "app.db-wal\napp.db-shm\n.env")),
+        (
+            "/.env\n*.db\n!app.db\n",
+            ("add these lines to .gitignore", "app.db\napp.db-wal\napp.db-shm"),
+        ),
+        # SQLite in WAL mode keeps two files beside app.db
+        ("app.db\n.env\n", ("add these lines to .gitignore", "app.db-wal\napp.db-shm")),
+        ("# local\napp.db*\n.env*\n", None),
     ],
-    ids=["no-gitignore", "db-ignored", "app-db-unignored", "both-ignored"],
+    ids=["no-gitignore", "db-ignored", "app-db-unignored", "wal-files", "all-ignored"],
 )
 def test_scaffold_prints_gitignore_lines_it_lacks(
     gitignore: str | None,
@@ -155,11 +160,17 @@ def test_scaffold_existing_files_kept_and_proposal_written_beside(
     assert models.read_text() == projects.EXISTING_MODELS
     assert conftest.read_text() == projects.EXISTING_CONFTEST
     assert doc["conflicts"] == [
-        {"path": "app/models.py", "proposed": "app/models.py.scaffold-new", "state": "written"},
+        {
+            "path": "app/models.py",
+            "proposed": "app/models.py.scaffold-new",
+            "state": "written",
+            "edited": False,
+        },
         {
             "path": "tests/conftest.py",
             "proposed": "tests/conftest.py.scaffold-new",
             "state": "written",
+            "edited": False,
         },
     ]
     assert (project / "app" / "models.py.scaffold-new").read_bytes() == (
@@ -193,9 +204,23 @@ def test_scaffold_modified_user_file_stays_byte_identical(
             "path": "app/db/session.py",
             "proposed": "app/db/session.py.scaffold-new",
             "state": "written",
+            # it starts as the file the first run wrote: edited since, nothing to merge
+            "edited": True,
         }
     ]
     assert doc["created"] == ["app/db/session.py.scaffold-new"]
+    kept = next(s for s in doc["next_steps"] if "app/db/session.py" in s["code"])
+    assert kept["title"] == "Your edits to files an earlier run wrote are kept:"
+    assert kept["code"] == (
+        "app/db/session.py: yours is kept as you edited it, nothing to do; "
+        "app/db/session.py.scaffold-new is the skill's version, to compare only if you want "
+        "it; delete app/db/session.py.scaffold-new"
+    )
+    scaffold.main([str(project)])
+    assert (
+        "conflict  app/db/session.py: yours kept, ours still in app/db/session.py.scaffold-new "
+        "from an earlier run (you edited ours: nothing to do unless you want the new one)"
+    ) in capsys.readouterr().out
 
 
 def test_scaffold_never_overwrites_other_proposal(
