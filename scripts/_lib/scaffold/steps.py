@@ -87,7 +87,7 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
     if changes.done:
         steps.append(
             {
-                "title": f"Already in {where} (from an earlier run), nothing to do for these:",
+                "title": f"Already in {where}, nothing to do for these:",
                 "code": changes.done,
             }
         )
