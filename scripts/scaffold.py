@@ -35,9 +35,10 @@ that revision, then run `alembic revision --autogenerate` before the first `alem
 head`.
 
 --json prints one document: package, package_dir, app, db, dry_run, created, unchanged,
-conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}],
-app_changes (the app module's edits, one field each: imports, lifespan, app_argument,
-lifespan_merge, after_app, and factory), with ok, exit_code and error as every command's
+conflicts [{path, proposed, state: written|pending|blocked, edited: true when yours starts as
+ours, an earlier run's file you edited}], next_steps [{title, code}], app_changes (the app
+module's edits, one field each: imports, lifespan, app_argument, lifespan_merge, after_app, and
+factory; done: the lines it has already), with ok, exit_code and error as every command's
 --json has (scripts/README.md).
 
 Usage:

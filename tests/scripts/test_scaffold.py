@@ -594,21 +594,33 @@ def test_scaffold_finds_the_one_top_level_package_that_creates_app(
     assert code == 0 and doc["app"] == "src/admin/server.py:app"
 
 
-def test_scaffold_pytest_settings_in_a_created_pyproject_reach_pytest(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "ini", [None, "[pytest]\nasyncio_mode = auto\n"], ids=["none", "pytest.ini"]
+)
+def test_scaffold_pytest_settings_written_as_printed_reach_pytest(
+    ini: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = projects.top_level_package(tmp_path)
+    if ini is not None:
+        (project / "pytest.ini").write_text(ini)
     code, doc = run_json(capsys, str(project), "--dry-run")
-    step = next(s for s in doc["next_steps"] if "[tool.pytest.ini_options]" in s["code"])
-    assert step["title"].startswith("Create pyproject.toml with these lines")
-    # written as the step says: a new file holding only those lines
-    (project / "pyproject.toml").write_text(step["code"])
+    settings = "[pytest]" if ini else "[tool.pytest.ini_options]"
+    step = next(s for s in doc["next_steps"] if s["code"].startswith(settings))
+    if ini is None:
+        assert step["title"].startswith("Create pyproject.toml with these lines")
+        # written as the step says: a new file holding only those lines
+        (project / "pyproject.toml").write_text(step["code"])
+    else:
+        # pytest.ini wins over pyproject.toml: the keys it lacks go there, in its own syntax
+        assert step["title"].startswith("Set these keys in the [pytest] section of pytest.ini")
+        assert "asyncio_mode" not in step["code"] and "pythonpath = .\n" in step["code"]
+        (project / "pytest.ini").write_text(ini + step["code"].removeprefix("[pytest]\n"))
     (project / "tests").mkdir()
     (project / "tests" / "test_settings.py").write_text(
         "import notes_api.main\n\n\n"
         "async def test_settings(request) -> None:\n"
         "    config = request.config\n"
-        "    assert config.inipath.name == 'pyproject.toml'\n"
+        f"    assert config.inipath.name == {'pytest.ini' if ini else 'pyproject.toml'!r}\n"
         "    assert config.getini('asyncio_mode') == 'auto'\n"
         "    assert config.getini('asyncio_default_fixture_loop_scope') == 'session'\n"
         "    assert config.getini('asyncio_default_test_loop_scope') == 'session'\n"
@@ -627,7 +639,8 @@ def test_scaffold_pytest_settings_in_a_created_pyproject_reach_pytest(
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
     # the second run finds them all
     code, doc = run_json(capsys, str(project), "--dry-run")
-    assert "pyproject.toml already has the pytest settings" in " ".join(
+    where = "pytest.ini" if ini else "pyproject.toml"
+    assert f"{where} already has the pytest settings" in " ".join(
         s["title"] for s in doc["next_steps"]
     )
 

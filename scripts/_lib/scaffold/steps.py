@@ -211,8 +211,8 @@ def pytest_step(layout: Layout) -> dict[str, str]:
     )
     if not pyproject.is_file():
         verb = (
-            "Create pyproject.toml with these lines (pytest reads its settings from it; this "
-            "table alone is a complete file)"
+            "Create pyproject.toml with these lines; this table alone is a complete file, and "
+            "pytest reads its settings from it"
         )
     elif table is not None:
         verb = "Set these keys in the [tool.pytest.ini_options] table of pyproject.toml"
