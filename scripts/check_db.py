@@ -12,10 +12,18 @@ Checks, in order:
   url          the URL parses
   driver       dialect+driver is an async pair the skill supports: postgresql+asyncpg or
                sqlite+aiosqlite; postgres://, postgresql:// and sync drivers get the fixed URL
-  options      asyncpg accepts the query options (ssl=, not libpq's sslmode=)
+               (a project with the skill's <package>/db/urls.py takes postgres:// as it is)
+  options      asyncpg accepts the query options (ssl=, not libpq's sslmode=); with the
+               project's db/urls.py, a provider's sslmode=, sslrootcert= and channel_binding=
+               are translated as the app translates them, and the fixed URL is still shown
+  pooler       a pooler's port or host (Supavisor's 6543, Neon's -pooler hosts, PgBouncer's
+               6432): DB_PGBOUNCER is on and MIGRATIONS_DATABASE_URL goes direct
   sqlite-path  the SQLite file's directory exists; file and directory are writable
   installed    SQLAlchemy, greenlet, pydantic-settings and the driver import
-  connect      a connection opens within --timeout: server version, round-trip latency
+  connect      a connection opens within --timeout: server version, round-trip latency; a
+               failure in one line with the fix (TLS: a CA that did not sign the server's
+               certificate, a host name the certificate does not name, a server without TLS,
+               plain text refused by pg_hba.conf's hostssl, no root certificate)
   pool         PostgreSQL: workers x (DB_POOL_SIZE + DB_MAX_OVERFLOW), as the settings say,
                fits max_connections minus the reserved slots; with DB_PGBOUNCER on,
                PgBouncer's pools are what must fit
@@ -102,7 +110,9 @@ def parse_options(args: argparse.Namespace) -> Options:
     read = settings.load(root)
     dotenv = root / ".env"
     unread = dotenv if read.problem and dotenv.is_file() else None
-    return Options(args.url, root, workers, args.timeout, read, project.detect(root), unread)
+    layer = settings.url_layer(root)
+    tool = project.detect(root)
+    return Options(args.url, root, workers, args.timeout, read, tool, unread, layer)
 
 
 def check_db(args: argparse.Namespace, out: cli.Output) -> int:

@@ -1,9 +1,14 @@
-"""Database errors answered by cause, in one place: 503 with Retry-After when a retry can
-succeed, 500 when it cannot; each logged without the values the statement carried."""
+"""Errors answered in one place: database errors by cause (503 with Retry-After when a retry
+can succeed, 500 when it cannot, logged without the statement's values), and 422s that render
+whatever the client sent."""
 
 import logging
+import math
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -55,7 +60,30 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
 
 
-def add_database_error_handlers(app: FastAPI) -> None:
+def _renderable(value: Any) -> Any:
+    # JSONResponse refuses NaN and Infinity (allow_nan=False) and cannot encode a lone
+    # surrogate as UTF-8: either would turn the 422 into a 500
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_renderable(key): _renderable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_renderable(item) for item in value]
+    return value
+
+
+async def request_validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, rendered safely: the default handler echoes the invalid input, and a NaN
+    or a lone surrogate in it fails to render (a 500); here they are echoed as text."""
+    assert isinstance(exc, RequestValidationError)
+    errors = _renderable(jsonable_encoder(exc.errors()))
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
     # only SQLAlchemy's errors: a socket error from any other client is not the database's
     app.add_exception_handler(PoolTimeoutError, pool_timeout_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, engine disposal at shutdown, database errors by cause."""
+"""The FastAPI application: routers, engine disposal at shutdown, errors answered by cause."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.api.routes import health, posts, users
 from app.db import engine
-from app.errors import add_database_error_handlers
+from app.errors import add_error_handlers
 
 
 @asynccontextmanager
@@ -25,4 +25,4 @@ app = FastAPI(title="app", lifespan=lifespan)
 app.include_router(users.router)
 app.include_router(posts.router)
 app.include_router(health.router)
-add_database_error_handlers(app)
+add_error_handlers(app)

@@ -9,7 +9,7 @@ from sqlalchemy import CursorResult, delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.errors import unique_violation
+from app.db.errors import unique_violation, violates_foreign_key
 from app.models import Post, User
 from app.pagination import count_rows, encode_cursor
 from app.schemas import PostCreate, UserCreate, UserUpdate
@@ -26,6 +26,10 @@ EMAIL_UNIQUE = "uq_users_email"
 
 class AuthorNotFoundError(Exception):
     """The post's author does not exist (or was deleted meanwhile)."""
+
+
+# the constraint the naming convention gives Post.author_id's ForeignKey
+AUTHOR_FOREIGN_KEY = "fk_posts_author_id_users"
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -107,8 +111,11 @@ async def create_post(session: AsyncSession, author_id: int, post_in: PostCreate
     session.add(post)
     try:
         await session.flush()
-    except IntegrityError:
-        # the foreign key, checked by the database, also catches an author deleted meanwhile
+    except IntegrityError as exc:
+        # the foreign key, checked by the database, also catches an author deleted meanwhile;
+        # any other violation is not a missing author, and reaches the error handlers
+        if not violates_foreign_key(exc, AUTHOR_FOREIGN_KEY):
+            raise
         raise AuthorNotFoundError(author_id) from None
     return post
 

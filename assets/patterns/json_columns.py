@@ -1,12 +1,8 @@
 """JSON columns: JSONB on PostgreSQL, change tracking, and bodies the database can store."""
 
 import math
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, JsonValue
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
@@ -43,26 +39,6 @@ def _storable(value: JsonValue) -> JsonValue:
     return value
 
 
-# a request body field for a JSON column: any JSON object the database can store
+# a request body field for a JSON column: any JSON object the database can store; the 422 for
+# one it cannot echoes the NaN or surrogate, which app/errors.py's handler renders safely
 JSONObject = Annotated[dict[str, JsonValue], AfterValidator(_storable)]
-
-
-def _renderable(value: Any) -> Any:
-    # JSONResponse refuses NaN and Infinity (allow_nan=False) and cannot encode a lone
-    # surrogate as UTF-8: either would turn the 422 into a 500
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_renderable(key): _renderable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_renderable(item) for item in value]
-    return value
-
-
-async def request_validation_handler(_request: Request, exc: RequestValidationError) -> Response:
-    """FastAPI's 422 for any body: the default handler echoes the invalid input, and a NaN or a
-    lone surrogate in it fails to render (a 500); here they are echoed as text."""
-    errors = _renderable(jsonable_encoder(exc.errors()))
-    return JSONResponse({"detail": errors}, status_code=422)

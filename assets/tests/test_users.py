@@ -51,6 +51,29 @@ async def test_create_user_invalid_body(client: AsyncClient, body: dict[str, obj
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ('"\\ud800"', "unable to parse raw data as a unicode string"),
+        ("NaN", "Input should be a valid string"),
+        ("Infinity", "Input should be a valid string"),
+    ],
+    ids=["lone_surrogate", "nan", "infinity"],
+)
+async def test_create_user_unrenderable_input_is_422(
+    client: AsyncClient, name: str, reason: str
+) -> None:
+    # Python's json module accepts these; FastAPI's own 422 echoes them and fails to render
+    body = '{"email": "ada@example.com", "name": ' + name + ', "password": "analytical-engine"}'
+    response = await client.post(
+        "/users", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "name"]
+    assert reason in error["msg"]
+
+
 async def test_create_user_duplicate_email_under_concurrency(
     committing_client: AsyncClient,
 ) -> None:
@@ -102,6 +125,19 @@ async def test_read_users_pages_and_counts(client: AsyncClient) -> None:
 async def test_read_users_bounds(client: AsyncClient, params: dict[str, object]) -> None:
     response = await client.get("/users", params=params)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [("/users?q=%ED%A0%80", 200), ("/users/%ED%A0%80", 422), ("/users?limit=NaN", 422)],
+    ids=["surrogate_in_query", "surrogate_in_path", "nan_limit"],
+)
+async def test_read_users_undecodable_url_is_not_500(
+    client: AsyncClient, url: str, status: int
+) -> None:
+    # %ED%A0%80 is "\ud800" as UTF-8 would write it: the server decodes it to U+FFFD
+    response = await client.get(url)
+    assert response.status_code == status, response.text
 
 
 @pytest.mark.parametrize("q", ["%", "_", "\\", "50%_off\\"])

@@ -107,3 +107,42 @@ async def test_read_posts_cursor_beyond_int4_is_422(client: AsyncClient) -> None
     assert (await client.get("/posts", params={"cursor": cursor})).status_code == 422
     assert (await client.get(f"/users/{INT4_MAX + 1}")).status_code == 422
     assert (await client.get(f"/users/{INT4_MAX}")).status_code == 404
+
+
+async def test_keyset_on_timestamp_alone_skips_tied_rows(session: AsyncSession) -> None:
+    author = User(email="ties@example.com", name="T", hashed_password="x")
+    session.add(author)
+    await session.flush()
+    # five posts, the last four created in the same instant
+    stamps = [NOON.replace(hour=11)] + [NOON] * 4
+    rows = [
+        {"author_id": author.id, "title": str(i), "content": "", "created_at": stamp}
+        for i, stamp in enumerate(stamps)
+    ]
+    await session.execute(insert(Post), rows)
+
+    # wrong: order and compare on created_at alone; the next page starts after the cursor's
+    # timestamp, so the tied rows the first page did not reach are never shown
+    seen: list[str] = []
+    after: datetime | None = None
+    while True:
+        stmt = select(Post).order_by(Post.created_at.desc()).limit(2)
+        if after is not None:
+            stmt = stmt.where(Post.created_at < after)
+        page = (await session.scalars(stmt)).all()
+        if not page:
+            break
+        seen += [p.title for p in page]
+        after = page[-1].created_at
+    assert len(seen) == 3  # two of the four tied posts never shown
+
+    # taught: (created_at, id) in the order and in the cursor: every row once, in order
+    titles: list[str] = []
+    cursor: tuple[datetime, int] | None = None
+    while True:
+        posts, next_cursor = await repository.page_posts(session, after=cursor, limit=2)
+        titles += [p.title for p in posts]
+        if next_cursor is None:
+            break
+        cursor = decode_cursor(next_cursor, int4_key)
+    assert titles == ["4", "3", "2", "1", "0"]

@@ -1,11 +1,11 @@
 """TLS: a provider's URL (sslmode=, sslrootcert=, channel_binding=) works through the asset engine.
 
 A throwaway cluster with ssl=on, a certificate for "localhost" signed by a certificate authority
-made here, and pg_hba.conf lines that accept TLS only (hostssl), as managed services do.
+made here, and pg_hba.conf lines that accept TLS only (hostssl), as managed services do
+(tls_server and certificates, in conftest.py).
 """
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,35 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
-from tests.deploy.certificates import Authority, make_authority, make_server_certificate
-from tests.servers import Cluster, available, cluster
-
-TLS_ONLY = ("local all all trust", "hostssl all all 127.0.0.1/32 trust")
-
+from tests.servers import Cluster
 
 SQLITE_REASON = "a database file has no TLS"
 pytestmark = pytest.mark.usefixtures("postgresql_only")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("tls")
-    authority = make_authority(directory / "ca", "test-ca")
-    other: Authority = make_authority(directory / "other", "other-ca")
-    certificate, key = make_server_certificate(directory, authority, "localhost")
-    return {
-        "ca": authority.certificate,
-        "other_ca": other.certificate,
-        "crt": certificate,
-        "key": key,
-    }
-
-
-@pytest.fixture(scope="module")
-def tls_server(certificates: dict[str, Path]) -> Iterator[Cluster]:
-    settings = {"ssl": "on", "ssl_cert_file": "server.crt", "ssl_key_file": "server.key"}
-    files = {"server.crt": certificates["crt"], "server.key": certificates["key"]}
-    yield from available(cluster(settings, hba=TLS_ONLY, files=files))
 
 
 async def encrypted(url: str) -> bool:

@@ -601,7 +601,9 @@ async def test_utc_datetime_stays_aware(connection: AsyncConnection) -> None:
 # FastAPI: the commit after yield
 
 
-async def test_commit_after_yield_answers_201_for_lost_row(engine: AsyncEngine) -> None:
+async def test_commit_after_yield_answers_201_for_lost_row(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     session_factory = failing_factory(engine)
 
     async def get_session() -> AsyncIterator[AsyncSession]:
@@ -622,14 +624,26 @@ async def test_commit_after_yield_answers_201_for_lost_row(engine: AsyncEngine) 
     assert await post_user(app) == 201
     assert await count_users(engine) == 0
 
-
-async def test_session_dep_answers_error_when_commit_fails(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    # the asset's own get_session needs the scope too: declared without it, its transaction
+    # also commits after the response
     session_module = importlib.import_module("app.db.session")
-    monkeypatch.setattr(session_module, "session_factory", failing_factory(engine))
-    status = await post_user(asset_app)
-    assert status >= 500
+    monkeypatch.setattr(session_module, "session_factory", session_factory)
+    unscoped = FastAPI()
+
+    @unscoped.post("/users", status_code=201)
+    async def create_user_unscoped(
+        session: Annotated[AsyncSession, Depends(session_module.get_session)],
+    ) -> dict[str, str]:
+        session.add(new_user())
+        await session.flush()
+        return {"email": "ada@example.com"}
+
+    assert await post_user(unscoped) == 201
+    assert await count_users(engine) == 0
+
+    # the fix: the asset app's SessionDep (scope="function") commits before the response, so
+    # the failed commit is an error response
+    assert await post_user(asset_app) >= 500
     assert await count_users(engine) == 0
 
 

@@ -1,6 +1,5 @@
 """Code in a running event loop (tests, app start-up) migrates by handing env.py a connection."""
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -28,19 +27,6 @@ async def test_upgrade_inside_running_event_loop(project: Path, empty_database_u
     await engine.dispose()
 
     assert await table_names(empty_database_url) == {"users", "posts", "alembic_version"}
-
-
-@pytest.mark.filterwarnings("ignore:coroutine 'run_async_migrations' was never awaited")
-async def test_upgrade_without_connection_fails_inside_running_event_loop(
-    project: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
-
-    with pytest.raises(RuntimeError, match=r"asyncio.run\(\) cannot be called from a running"):
-        command.upgrade(alembic_config(project), "head")
-
-    gc.collect()
-    assert await table_names(empty_database_url) == set()
 
 
 async def test_upgrade_through_app_engine_refuses_sqlite_foreign_keys(

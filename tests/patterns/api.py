@@ -5,14 +5,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Response, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from taskapp.db import SessionDep
-from taskapp.json_columns import JSONObject, request_validation_handler
+from taskapp.errors import add_error_handlers
+from taskapp.json_columns import JSONObject
 from taskapp.keys import UUIDPath
 from taskapp.locking import VERSION_MISMATCH, IfMatch, check_if_match, etag
 from taskapp.soft_delete import soft_delete
@@ -161,9 +161,10 @@ async def delete_task(session: SessionDep, task_id: UUIDPath) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def create_app(*, nan_safe_422: bool = True) -> FastAPI:
+def create_app(*, error_handlers: bool = True) -> FastAPI:
+    """The example app; error_handlers=False leaves FastAPI's own handlers, the naive form."""
     app = FastAPI()
     app.include_router(router)
-    if nan_safe_422:
-        app.add_exception_handler(RequestValidationError, request_validation_handler)  # type: ignore[arg-type]
+    if error_handlers:
+        add_error_handlers(app)
     return app

@@ -1,5 +1,6 @@
-"""The patterns as a user's project holds them: assets/app/db/ and the modules of assets/patterns/
-loaded as one package, `taskapp`, with `app.` renamed in their imports as an agent renames it.
+"""The patterns as a user's project holds them: assets/app/db/, assets/app/errors.py and the
+modules of assets/patterns/ loaded as one package, `taskapp`, with `app.` renamed in their
+imports as an agent renames it.
 
 Their tables live on taskapp.db.Base, never on app.db.Base, so the default app's metadata, its
 migrations and the drift checks see users and posts only. Each test runs on both backends,
@@ -32,12 +33,14 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_DB = ROOT / "assets" / "app" / "db"
 PATTERNS = ROOT / "assets" / "patterns"
 PACKAGE = "taskapp"
-_APP_IMPORT = re.compile(r"(?<![\w.])app\.")
+# the import lines only: app/errors.py also names its FastAPI argument `app`
+_APP_IMPORT = re.compile(r"^(\s*(?:from|import)\s+)app\.", re.MULTILINE)
 
 
 class _CopiedPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """taskapp.db[.x] is assets/app/db[/x].py and taskapp.<m> is assets/patterns/<m>.py,
-    each executed with `app.` renamed `taskapp.`; tracebacks still name the asset files."""
+    """taskapp.db[.x] is assets/app/db[/x].py, taskapp.errors is assets/app/errors.py and
+    taskapp.<m> is assets/patterns/<m>.py, each executed with `app.` renamed `taskapp.`;
+    tracebacks still name the asset files."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -47,6 +50,8 @@ class _CopiedPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         if parts[1:2] == ["db"]:
             folder, rest = APP_DB, parts[2:]
+        elif parts[1:] == ["errors"]:
+            folder, rest = APP_DB.parent, parts[1:]
         else:
             folder, rest = PATTERNS, parts[1:]
         file = folder.joinpath(*rest).with_suffix(".py") if rest else folder / "__init__.py"
@@ -61,7 +66,7 @@ class _CopiedPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         origin = str(module.__spec__.origin if module.__spec__ else module.__file__)
-        source = _APP_IMPORT.sub(f"{PACKAGE}.", Path(origin).read_text(encoding="utf-8"))
+        source = _APP_IMPORT.sub(rf"\g<1>{PACKAGE}.", Path(origin).read_text(encoding="utf-8"))
         exec(compile(source, origin, "exec"), module.__dict__)  # noqa: S102
 
 

@@ -102,7 +102,7 @@ async def test_create_task_with_unstorable_json_is_422(client: AsyncClient, deta
 async def test_fastapi_default_422_renders_nan_as_500(session: AsyncSession) -> None:
     """The naive form: FastAPI's own handler echoes the NaN input and cannot render it."""
     factory = async_sessionmaker(bind=session.bind, expire_on_commit=False)
-    async with serve(create_app(nan_safe_422=False), factory) as naive:
+    async with serve(create_app(error_handlers=False), factory) as naive:
         response = await naive.post(
             "/tasks",
             content='{"slug": "j", "title": "J", "details": {"x": NaN}}',

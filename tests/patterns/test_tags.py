@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -123,3 +124,14 @@ async def test_association_object_carries_its_own_columns(session: AsyncSession)
         await session.flush()
     await session.rollback()
     assert await session.scalar(select(func.count()).select_from(Assignment)) == 1
+
+
+async def test_multi_row_insert_calls_the_uuid_default_per_row(session: AsyncSession) -> None:
+    """get_or_create_tags' one INSERT of many rows, on a UUID-keyed model: a key for each row."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"slug": f"s{i}", "title": "t"} for i in range(3)]
+    await session.execute(insert(Task).values(rows).on_conflict_do_nothing())
+    keys = (await session.scalars(select(Task.id).where(Task.slug.in_(["s0", "s1", "s2"])))).all()
+    assert len(set(keys)) == 3
+    assert {key.version for key in keys} == {7}

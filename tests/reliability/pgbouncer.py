@@ -34,6 +34,7 @@ def write_config(
     prepared: int | None,
     users: tuple[str, ...] = (),
     query_wait_timeout: int = 120,
+    client_idle_timeout: int = 0,
 ) -> Path:
     directory.mkdir()
     userlist = directory / "userlist.txt"
@@ -50,6 +51,8 @@ def write_config(
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
         # seconds a client's query may wait for a server connection (120 is PgBouncer's default)
         f"query_wait_timeout = {query_wait_timeout}\n"
+        # seconds an idle client connection (the app's) is kept; 0, the default, is forever
+        f"client_idle_timeout = {client_idle_timeout}\n"
         "logfile =\npidfile =\nlog_connections = 0\nlog_disconnections = 0\n"
         + ("" if prepared is None else f"max_prepared_statements = {prepared}\n")
     )
@@ -72,6 +75,7 @@ async def start_pgbouncer(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
         prepared: int | None = None,
         users: tuple[str, ...] = (),
         query_wait_timeout: int = 120,
+        client_idle_timeout: int = 0,
     ) -> str:
         """prepared=None runs Debian's 1.18; a number runs the 1.21+ build with that
         max_prepared_statements (0 turns tracking off). users: more roles that may log in
@@ -83,7 +87,14 @@ async def start_pgbouncer(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
             skip_or_fail(f"postgresql: no PgBouncer 1.21+ at {TRACKING}; {BUILD}")
         port = free_port()
         config = write_config(
-            tmp_path / str(port), engine, port, pool_size, prepared, users, query_wait_timeout
+            tmp_path / str(port),
+            engine,
+            port,
+            pool_size,
+            prepared,
+            users,
+            query_wait_timeout,
+            client_idle_timeout,
         )
         # pgbouncer refuses to run as root; -u makes it drop to the postgres user
         user = ["-u", "postgres"] if os.geteuid() == 0 else []

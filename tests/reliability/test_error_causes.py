@@ -9,19 +9,20 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db.errors import Cause, cause, unique_violation
+from app.db.errors import Cause, cause, unique_violation, violates_foreign_key
 from app.errors import (
     DATABASE_BUSY,
     DATABASE_TIMEOUT,
     DATABASE_UNAVAILABLE,
     INTERNAL_ERROR,
-    add_database_error_handlers,
+    add_error_handlers,
 )
-from app.models import User
+from app.models import Post, User
+from app.repository import AUTHOR_FOREIGN_KEY
 from tests.reliability.conftest import MakeEngine, Serve
 
 Provoke = Callable[[AsyncEngine, str], Awaitable[None]]
@@ -126,7 +127,7 @@ SQLSTATES = {
 async def answer(exc: BaseException) -> Response:
     """What a client gets when a handler raises exc, with the asset's error handlers."""
     demo = FastAPI()
-    add_database_error_handlers(demo)
+    add_error_handlers(demo)
 
     @demo.get("/fails")
     async def fails() -> None:
@@ -232,3 +233,46 @@ async def test_create_user_violating_another_unique_constraint_is_not_email_take
     assert same_email.status_code == 409
     assert same_name.status_code == 500
     assert same_name.json() == {"detail": INTERNAL_ERROR}
+
+
+async def test_foreign_key_violation_names_the_key_on_both_backends(
+    engine: AsyncEngine, make_engine: MakeEngine
+) -> None:
+    insert_post = text(
+        "INSERT INTO posts (title, content, author_id, created_at, updated_at) "
+        "VALUES ('Orphan', '', 424242, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(IntegrityError) as orphan:
+        async with make_engine().begin() as conn:
+            await conn.execute(insert_post)
+    assert violates_foreign_key(orphan.value, AUTHOR_FOREIGN_KEY)
+    assert unique_violation(orphan.value) is None
+    # PostgreSQL's error carries the key's name; SQLite's says only "FOREIGN KEY constraint
+    # failed", so there any foreign key of the statement counts
+    other_key = violates_foreign_key(orphan.value, "fk_posts_editor_id_users")
+    assert other_key is (engine.dialect.name == "sqlite")
+
+
+async def test_create_post_violating_another_constraint_is_not_author_missing(
+    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
+) -> None:
+    """Any IntegrityError of a new post used to read "User not found" (404)."""
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE UNIQUE INDEX uq_posts_title_test ON posts (title)"))
+    try:
+        async with serve(make_engine()) as client:
+            body = {"email": "author@example.com", "name": "Author", "password": "long-enough"}
+            author = (await client.post("/users", json=body)).json()["id"]
+            first = await client.post(f"/users/{author}/posts", json={"title": "Same"})
+            same_title = await client.post(f"/users/{author}/posts", json={"title": "Same"})
+            no_author = await client.post("/users/424242/posts", json={"title": "Orphan"})
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP INDEX uq_posts_title_test"))
+    assert first.status_code == 201
+    assert same_title.status_code == 500
+    assert same_title.json() == {"detail": INTERNAL_ERROR}
+    assert no_author.status_code == 404
+    async with engine.connect() as conn:
+        titles = (await conn.execute(select(Post.title))).scalars().all()
+    assert titles == ["Same"]

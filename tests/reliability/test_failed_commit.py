@@ -1,19 +1,14 @@
 """Fault 5: the commit fails after the handler returned; the client must not see a 2xx."""
 
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from app import repository
-from app.db import get_session
 from app.models import User
-from app.schemas import UserCreate, UserPublic
 from tests.reliability.conftest import MakeEngine, Serve
 
 NEW_USER = {"email": "commit@example.com", "name": "Commit", "password": "long-enough"}
@@ -77,26 +72,3 @@ async def test_create_user_commit_failure_gives_error_and_no_row(
     assert rows_after_failure == 0
     assert retried.status_code == 201
     assert await count_users(engine) == 1
-
-
-async def test_create_user_commit_failure_after_response_gives_201_for_no_row(
-    engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
-) -> None:
-    """The documented reason for Depends(get_session, scope="function"): without it, the
-    code after yield (the commit) runs after the response has been sent."""
-    demo = FastAPI()
-
-    @demo.post("/users", response_model=UserPublic, status_code=201)
-    async def create_user(
-        session: Annotated[AsyncSession, Depends(get_session)], user_in: UserCreate
-    ) -> User:
-        return await repository.create_user(session, user_in)
-
-    app_engine = make_engine()
-    async with serve(app_engine, failing_once_factory(app_engine)):
-        transport = ASGITransport(app=demo, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.post("/users", json=NEW_USER)
-    assert response.status_code == 201
-    assert response.json()["email"] == NEW_USER["email"]
-    assert await count_users(engine) == 0

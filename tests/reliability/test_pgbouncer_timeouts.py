@@ -170,3 +170,32 @@ async def test_checkout_ping_on_busy_pgbouncer_answers_503(
     # query_wait_timeout, a lost connection
     assert pooled.status_code == fresh.status_code == 503
     assert pooled.json() == fresh.json() == {"detail": DATABASE_UNAVAILABLE}
+
+
+@pytest.mark.parametrize("ping", [True, False], ids=["ping", "no_ping"])
+async def test_app_connection_closed_by_client_idle_timeout(
+    start_pgbouncer: StartPgBouncer, make_engine: MakeEngine, serve: Serve, ping: bool
+) -> None:
+    # the app's connections are PgBouncer's clients: client_idle_timeout closes them, not
+    # server_idle_timeout (PgBouncer's own connections to PostgreSQL)
+    url = await start_pgbouncer(pool_size=1, prepared=0, client_idle_timeout=1)
+    engine = make_engine(
+        database_url=url, db_pgbouncer=True, db_pool_pre_ping=ping, db_max_overflow=0
+    )
+    async with serve(engine) as client:
+        assert (await client.get("/users")).status_code == 200
+        async with engine.connect() as conn:
+            pooled = (await conn.get_raw_connection()).driver_connection
+        assert pooled is not None
+        closed = asyncio.Event()
+        pooled.add_termination_listener(lambda _connection: closed.set())
+        # PgBouncer closes the idle connection; asyncpg reads the end-of-file
+        async with asyncio.timeout(HANG):
+            await closed.wait()
+        async with asyncio.timeout(HANG):
+            first = await client.get("/users")
+            second = await client.get("/users")
+    # the checkout ping finds the closed connection and the pool replaces it; without the
+    # ping the request meets it (503), and the pool replaces it for the next one
+    assert first.status_code == (200 if ping else 503)
+    assert second.status_code == 200

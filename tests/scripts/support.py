@@ -18,6 +18,7 @@ CHECK_DB_CHECKS = [
     "url",
     "driver",
     "options",
+    "pooler",
     "sqlite-path",
     "installed",
     "connect",

@@ -67,7 +67,7 @@ def test_run_help_and_url_checks_without_sqlalchemy(tmp_path: Path) -> None:
         "FAIL installed: sqlalchemy, greenlet, asyncpg, pydantic_settings not installed for "
     )
     assert (
-        'python -m pip install "sqlalchemy[asyncio]>=2.0.38" "asyncpg>=0.29" "pydantic-settings>='
+        'python -m pip install "sqlalchemy[asyncio]>=2.0.38" "asyncpg>=0.31" "pydantic-settings>='
         in result.stdout
     )
     assert PASSWORD not in result.stdout + result.stderr

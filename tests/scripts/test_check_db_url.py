@@ -4,6 +4,7 @@ and without ever showing the password."""
 import asyncio
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -52,11 +53,26 @@ BAD_URLS = [
         id="password-in-query",
     ),
     pytest.param(
-        f"postgresql+asyncpg://{PG}?ssl=prefer&sslrootcert=/etc/ca.pem",
+        f"postgresql+asyncpg://{PG}?ssl=prefer&sslcompression=1",
         "options",
-        "sslrootcert= is not an option of asyncpg.connect(): "
+        "sslcompression= is not an option of asyncpg.connect(): "
         "use postgresql+asyncpg://app:***@127.0.0.1:5432/app?ssl=prefer",
         id="unknown-option",
+    ),
+    pytest.param(
+        f"postgresql+asyncpg://{PG}?ssl=verify-full&sslrootcert=/etc/ca.pem",
+        "options",
+        "sslrootcert= is libpq's name; asyncpg reads the CA file from the environment: "
+        "export PGSSLROOTCERT=/etc/ca.pem: "
+        "use postgresql+asyncpg://app:***@127.0.0.1:5432/app?ssl=verify-full",
+        id="sslrootcert-without-the-apps-translation",
+    ),
+    pytest.param(
+        f"postgresql+asyncpg://{PG}?sslmode=require&channel_binding=require",
+        "options",
+        "asyncpg cannot bind the channel (channel_binding=); verify the certificate instead "
+        "with ssl=verify-full",
+        id="channel-binding-without-the-apps-translation",
     ),
     pytest.param(
         f"mysql+aiomysql://{PG}",
@@ -207,3 +223,29 @@ def test_mask_any_password(password: str, encode: bool) -> None:
 def test_accept_only_options_asyncpg_connect_takes() -> None:
     taken = set(inspect.signature(asyncpg.connect).parameters) | {"prepared_statement_cache_size"}
     assert local.ASYNCPG_URL_OPTIONS | local.ASYNCPG_TYPED_OPTIONS <= taken
+
+
+def test_accept_provider_url_the_projects_urls_py_translates(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """A project with the skill's app/db/urls.py connects with the URL as the provider prints it;
+    the report still shows the URL a create_async_engine() of one's own needs."""
+    given = f"postgres://{PG}?sslmode=require&channel_binding=require"
+    code, output = run(
+        check_db.main, capsys, "--url", given, "--project", str(project), "--timeout", "1"
+    )
+    fixed = "postgresql+asyncpg://app:***@127.0.0.1:5432/app?ssl=require"
+    assert line(output, "driver") == (
+        "OK   driver: postgres:// is turned into postgresql+asyncpg by app/db/urls.py as the app "
+        f"connects; a create_async_engine() of your own needs {fixed}"
+    )
+    assert line(output, "options").startswith(
+        "OK   options: sslmode=, channel_binding= become asyncpg's ssl argument in "
+        f"app/db/urls.py as the app connects; a create_async_engine() of your own needs {fixed}"
+    )
+    both = f"postgresql+asyncpg://{PG}?ssl=require&sslmode=require"
+    code, output = run(check_db.main, capsys, "--url", both, "--project", str(project))
+    assert code == 1
+    assert line(output, "options") == (
+        "FAIL options: the URL has both ssl= and sslmode=: keep one of them"
+    )

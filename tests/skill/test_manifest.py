@@ -136,6 +136,15 @@ def test_cover_every_asset_file(manifest: dict[str, Any]) -> None:
     assert sorted(p for p in candidate_files("assets") if not covered(p)) == []
 
 
+def test_name_every_troubleshooting_entry_in_needs(manifest: dict[str, Any]) -> None:
+    """An agent looking for an error's text in the manifest finds the entry that explains it."""
+    text = (ROOT / "references" / "troubleshooting.md").read_text(encoding="utf-8")
+    headings = [h for h in re.findall(r"^## (.+)$", text, re.MULTILINE) if h != "Contents"]
+    [entry] = [e for e in manifest["references"] if e["path"] == "references/troubleshooting.md"]
+    needs = _words(" ".join(entry["needs"]))
+    assert [h for h in headings if _words(h) not in needs] == []
+
+
 def test_match_identity_with_skill_md(
     manifest: dict[str, Any], frontmatter: dict[str, Any], pyproject: dict[str, Any]
 ) -> None:

@@ -12,6 +12,7 @@ from app.db.urls import asyncpg_url
 # behind PgBouncer's transaction pooling each transaction may run on another server
 # connection: asyncpg's statement cache and SQLAlchemy's both name their prepared statements,
 # which then collide ("already exists") or go missing; with both at 0, statements are unnamed
+# (asyncpg 0.31 and later: before, asyncpg named every statement SQLAlchemy prepared)
 PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 # how a transaction that only reads begins, decided here for every read session: on SQLite a

@@ -103,6 +103,19 @@ def unique_violation(exc: IntegrityError, metadata: MetaData = Base.metadata) ->
     return name if isinstance(name, str) else None
 
 
+def violates_foreign_key(exc: IntegrityError, constraint: str) -> bool:
+    """Whether exc is a violation of this foreign key. SQLite's error does not say which key
+    ("FOREIGN KEY constraint failed"): there any foreign key of the statement's table counts,
+    which names the one key of a table that has only one."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_FOREIGNKEY"
+    if sqlstate(exc) != "23503":
+        return False
+    # asyncpg's ForeignKeyViolationError, which SQLAlchemy's adapter raised this error from
+    return getattr(getattr(orig, "__cause__", None), "constraint_name", None) == constraint
+
+
 def _unique_on(table: Table, columns: set[str]) -> str | None:
     """The unique constraint or index of table on exactly these columns."""
     keys: list[UniqueConstraint | PrimaryKeyConstraint | Index] = [

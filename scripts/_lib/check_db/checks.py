@@ -6,14 +6,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from _lib import app_settings
-from _lib.check_db import local
+from _lib.check_db import local, poolers
 from _lib.check_db.live import LIVE_CHECKS, live_checks
 from _lib.check_db.settings import AppSettings
 from _lib.cli import FAIL, SKIP, Check
 from _lib.project import Tool
 
 APP_DEFAULT = "app default: DATABASE_URL is not set"
-LOCAL_CHECKS = ("driver", "options", "sqlite-path", "installed")
+LOCAL_CHECKS = ("driver", "options", "pooler", "sqlite-path", "installed")
+# a connection still tells something when these fail
+NOT_BLOCKING = ("settings", "pooler")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Options:
     tool: Tool
     # a .env the settings could not be read from (pydantic-settings missing)
     unread_dotenv: Path | None = None
+    # the project's db/urls.py, which translates a provider's URL as the app connects
+    layer: Path | None = None
 
 
 def find_url(options: Options, environ_url: str | None) -> tuple[str | None, str]:
@@ -72,12 +76,13 @@ def run_checks(options: Options, environ_url: str | None) -> tuple[list[Check], 
         reason = "the URL does not parse" if raw else "no URL"
         return checks + [Check(n, SKIP, reason) for n in (*LOCAL_CHECKS, *LIVE_CHECKS)], raw, source
     checks += [
-        local.check_driver(url),
-        local.check_options(url),
+        local.check_driver(url, options.layer, options.project),
+        local.check_options(url, options.layer, options.project),
+        poolers.check_pooler(url, options.settings.values),
         local.check_sqlite_path(url, options.project),
         local.check_installed(url, options.tool),
     ]
-    failed = [c.name for c in checks if c.status == FAIL and c.name != "settings"]
+    failed = [c.name for c in checks if c.status == FAIL and c.name not in NOT_BLOCKING]
     if failed:
         reason = f"fix {', '.join(failed)} first"
         return checks + [Check(name, SKIP, reason) for name in LIVE_CHECKS], raw, source
@@ -100,6 +105,7 @@ def run_checks(options: Options, environ_url: str | None) -> tuple[list[Check], 
             settings=options.settings,
             project=options.project,
             tool=options.tool,
+            layer=options.layer,
         )
     )
     return checks, raw, source

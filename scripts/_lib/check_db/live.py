@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _lib.check_db.settings import AppSettings
+from _lib.check_db.settings import AppSettings, import_file
+from _lib.check_db.tls import describe_tls_error
 from _lib.cli import FAIL, OK, SKIP, WARN, Check
 from _lib.project import Tool, install_command
 from _lib.urls import DbUrl
@@ -77,8 +78,10 @@ def describe_connect_error(exc: BaseException, url: DbUrl, timeout: float) -> st
         return (
             f"the server has no free connection slot ({text}): close some or raise max_connections"
         )
-    if "rejected SSL upgrade" in text:
-        return f"{where} does not offer SSL but the URL asks for it: remove ssl= or use ssl=prefer"
+    # asyncpg's TLS errors wrap the ssl module's or the file system's: read them all
+    tls = describe_tls_error(" ".join(str(item) for item in chain), url)
+    if tls is not None:
+        return tls
     return f"{type(chain[-1]).__name__}: {text}"
 
 
@@ -258,16 +261,27 @@ async def live_checks(
     settings: AppSettings,
     project: Path,
     tool: Tool,
+    layer: Path | None = None,
 ) -> list[Check]:
-    """connect, pool and migrations; the connection and each check wait at most timeout seconds."""
+    """connect, pool and migrations; the connection and each check wait at most timeout seconds.
+    With the project's db/urls.py (layer) the URL is translated first, as the app does."""
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
-    connect_args = {"timeout": timeout} if url.backend == "postgresql" else {}
-    engine = create_async_engine(connect_url, poolclass=NullPool, connect_args=connect_args)
     names = list(LIVE_CHECKS)
+    server = url.backend != "sqlite"
+    target: Any = connect_url
+    connect_args: dict[str, Any] = {"timeout": timeout} if server else {}
+    if layer is not None and server:
+        try:
+            target, tls_args = import_file(layer).asyncpg_url(connect_url)
+        except ValueError as exc:
+            failed = Check("connect", FAIL, f"the URL's TLS options: {exc}: fix them in the URL")
+            return [failed] + [Check(name, SKIP, "no connection") for name in names[1:]]
+        connect_args |= tls_args
+    engine = create_async_engine(target, poolclass=NullPool, connect_args=connect_args)
     checks: list[Check] = []
-    if url.backend != "postgresql":
+    if not server:
         checks.append(Check("pool", SKIP, "SQLite has no server connection limit"))
     try:
         started = time.perf_counter()

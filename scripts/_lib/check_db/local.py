@@ -9,6 +9,7 @@ import getpass
 import importlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,8 @@ ASYNCPG_TYPED_OPTIONS = {
 # libpq (psycopg) options and where asyncpg takes them
 LIBPQ_TO_URL = {"sslmode": "ssl"}
 LIBPQ_TO_CONNECT_ARGS = {"connect_timeout": "timeout"}
+# the TLS options a provider prints, which the skill's db/urls.py turns into asyncpg's arguments
+TLS_KEYS = ("sslmode", "sslrootcert", "channel_binding", "sslnegotiation")
 
 
 def _asyncpg_options(url: DbUrl) -> tuple[list[str], list[tuple[str, str]], dict[str, Any]]:
@@ -55,6 +58,20 @@ def _asyncpg_options(url: DbUrl) -> tuple[list[str], list[tuple[str, str]], dict
         elif key in ASYNCPG_TYPED_OPTIONS:
             problems.append(f"{key}= reaches asyncpg as the string {value!r}, which it cannot use")
             connect_args[key] = _typed(value)
+        elif key == "sslrootcert":
+            problems.append(
+                "sslrootcert= is libpq's name; asyncpg reads the CA file from the environment: "
+                f"export PGSSLROOTCERT={value}"
+            )
+            connect_args.setdefault("environment", {})["PGSSLROOTCERT"] = value
+        elif key == "channel_binding":
+            problems.append(
+                "asyncpg cannot bind the channel (channel_binding=); verify the certificate "
+                "instead with ssl=verify-full"
+            )
+        elif key == "sslnegotiation":
+            problems.append("asyncpg takes sslnegotiation=direct as direct_tls=True")
+            connect_args["direct_tls"] = value == "direct"
         elif key == "application_name":
             problems.append("asyncpg takes application_name as a server setting")
             connect_args.setdefault("server_settings", {})[key] = value
@@ -102,10 +119,22 @@ def origin(source: str) -> str:
     return source if source.startswith("app default") else f"from {source}"
 
 
-def check_driver(url: DbUrl) -> Check:
+def _shown(layer: Path, project: Path) -> str:
+    return layer.relative_to(project).as_posix() if layer.is_relative_to(project) else str(layer)
+
+
+def check_driver(url: DbUrl, layer: Path | None = None, project: Path = Path(".")) -> Check:
     """The dialect and driver: an async pair this skill supports, or the URL that is."""
     wanted = SUPPORTED.get(url.backend)
     fixed = corrected_url(url)
+    if layer is not None and url.backend in {"postgres", "postgresql"} and url.driver == "":
+        return Check(
+            "driver",
+            OK,
+            f"{url.backend}:// is turned into postgresql+asyncpg by {_shown(layer, project)} as "
+            f"the app connects; a create_async_engine() of your own needs {fixed}",
+            {"corrected_url": fixed},
+        )
     if url.backend == "postgres":
         problem = "postgres:// is not a SQLAlchemy dialect name (Heroku and others print it)"
     elif wanted is None:
@@ -136,18 +165,38 @@ def check_driver(url: DbUrl) -> Check:
     return Check("driver", FAIL, f"{problem}: use {fixed}", {"corrected_url": fixed})
 
 
-def check_options(url: DbUrl) -> Check:
-    """The URL's query options, which SQLAlchemy hands to asyncpg.connect() as strings."""
+def check_options(url: DbUrl, layer: Path | None = None, project: Path = Path(".")) -> Check:
+    """The URL's query options, which SQLAlchemy hands to asyncpg.connect() as strings, unless
+    the project's db/urls.py translates a provider's TLS options first."""
     if url.backend not in {"postgres", "postgresql"} or not url.query:
         return Check("options", OK, "no query options" if not url.query else "not checked")
-    problems, _, connect_args = _asyncpg_options(url)
-    if not problems:
-        return Check("options", OK, f"asyncpg accepts {', '.join(key for key, _ in url.query)}")
+    keys = [key for key, _ in url.query]
+    tls = [key for key in keys if key in TLS_KEYS] if layer is not None else []
+    if tls and "ssl" in keys:
+        return Check(
+            "options", FAIL, f"the URL has both ssl= and {'=, '.join(tls)}=: keep one of them"
+        )
+    rest = replace(url, query=tuple((k, v) for k, v in url.query if k not in tls))
+    problems, _, connect_args = _asyncpg_options(rest)
     fixed = corrected_url(url)
+    environment = connect_args.pop("environment", None)
+    details: dict[str, object] = {"corrected_url": fixed, "connect_args": connect_args}
+    if environment:
+        details["environment"] = environment
+    if not problems:
+        if not tls:
+            return Check("options", OK, f"asyncpg accepts {', '.join(keys)}")
+        assert layer is not None
+        own = _asyncpg_options(url)[2].get("environment", {})
+        extra = "".join(f" with {name}={value} in the environment" for name, value in own.items())
+        message = (
+            f"{'=, '.join(tls)}= become asyncpg's ssl argument in {_shown(layer, project)} as "
+            f"the app connects; a create_async_engine() of your own needs {fixed}{extra}"
+        )
+        return Check("options", OK, message, details)
     message = f"{'; '.join(problems)}: use {fixed}"
     if connect_args:
         message += f" with create_async_engine(url, connect_args={connect_args!r})"
-    details: dict[str, object] = {"corrected_url": fixed, "connect_args": connect_args}
     return Check("options", FAIL, message, details)
 
 

@@ -44,6 +44,19 @@ class AppSettings:
     problem: str | None = None
 
 
+def url_layer(project: Path) -> Path | None:
+    """The project's <package>/db/urls.py when it turns a provider's URL (postgres://, sslmode=)
+    into asyncpg's arguments, as the skill's does; None when the app takes URLs as they are."""
+    found = find_config(project)
+    if found is None:
+        return None
+    urls = found[0].parent / "urls.py"
+    try:
+        return urls if "def asyncpg_url(" in urls.read_text(encoding="utf-8") else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def find_config(project: Path) -> tuple[Path, Path] | None:
     """(<package>/db/config.py, the folder to import it from) of the project, if it has one."""
     for base in (project, project / "src"):
@@ -66,7 +79,7 @@ def inside(project: Path, import_root: Path) -> Iterator[None]:
         sys.path[:] = saved_path
 
 
-def _import(path: Path) -> ModuleType:
+def import_file(path: Path) -> ModuleType:
     # a name of its own, so that each run reads the file afresh and no app module is replaced
     name = f"_check_db_settings_{next(_loaded)}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -156,7 +169,7 @@ def load(project: Path) -> AppSettings:
     )
     with inside(project, import_root):
         try:
-            module = _import(config)
+            module = import_file(config)
             cls = _settings_class(module)
         except ImportError as exc:
             if (exc.name or "").split(".")[0] in LIBRARIES:

@@ -131,8 +131,9 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
         )
         steps.append(
             {
-                "title": f"Add these lines {place} in {where} (the routers, and database errors "
-                "a client can retry answered as 503):",
+                "title": f"Add these lines {place} in {where} (the routers, and the error "
+                "handlers: database errors a client can retry answered as 503, and a 422 that "
+                "renders any input, NaN included):",
                 "code": changes.after_app,
             }
         )
