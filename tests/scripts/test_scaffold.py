@@ -656,18 +656,27 @@ def test_scaffold_rerun_after_the_steps_prints_them_done(
     projects.add_pytest_settings(project, doc["next_steps"])
     main = project / "app" / "main.py"
     # the installer under either name
-    main.write_text(main.read_text().replace("add_database_error_handlers", handlers))
+    text = main.read_text()
+    for name in ("add_database_error_handlers", "add_error_handlers"):
+        text = text.replace(name, handlers)
+    main.write_text(text)
     code, again = run_json(capsys, str(project))
     assert code == 0 and again["created"] == []
     changes = again["app_changes"]
     assert [changes[k] for k in ("imports", "lifespan", "lifespan_merge", "after_app")] == [""] * 4
     variable = "application" if build is projects.factory_layout else "app"
+    # the installer as the asset app calls it
+    installer = next(
+        h
+        for h in ("add_database_error_handlers", "add_error_handlers")
+        if f"{h}(app)" in (ASSETS / "app" / "main.py").read_text()
+    )
     assert changes["done"].splitlines() == [
         "await engine.dispose()  # in the lifespan",
         f"{variable}.include_router(users.router)",
         f"{variable}.include_router(posts.router)",
         f"{variable}.include_router(health.router)",
-        f"add_database_error_handlers({variable})",
+        f"{installer}({variable})",
     ]
     titles = [s["title"] for s in again["next_steps"]]
     assert "Already in app/main.py, nothing to do for these:" in titles
