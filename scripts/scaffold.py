@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Add the skill's async database layer (SQLAlchemy 2 + Alembic) to an existing FastAPI project.
 
-Finds the project's package (app/, src/<package>/, or the package pyproject.toml names) and the
+Finds the project's package (app/, or the package pyproject.toml names, else the one package at
+the top or in src/ whose module creates FastAPI(...); --package when several do) and the
 module that creates FastAPI(...), then copies the skill's assets into it with the imports
 rewritten to that package: db/ (settings, engine, sessions, declarative base), the example
 models, schemas, repository and routes, alembic.ini + migrations/, the test fixtures and example
@@ -12,9 +13,10 @@ It never changes a file you have: a file that exists with other content is kept 
 the proposed content is written beside it as NAME.scaffold-new, to merge. Your app module is not
 edited either: the lines to add (routers, a lifespan that disposes the engine, the 503 handlers)
 are printed, with the dependency command for the project's tool (uv.lock: uv add; poetry.lock:
-poetry add; requirements.txt: the lines to add and pip install -r; none: pip in a virtual
-environment), the .gitignore lines (app.db, .env) your .gitignore lacks, and the pytest settings.
-A second run changes nothing.
+poetry add; requirements.txt: the lines it lacks and pip install -r; none: pip in a virtual
+environment), the .gitignore lines (app.db and its WAL files, .env) your .gitignore lacks, and
+the pytest settings your pyproject.toml or pytest.ini lacks. A second run changes nothing, and
+prints as done the app's lines you already added.
 
 An app built by a factory (def create_app(): application = FastAPI(...); ...; return
 application, with app = create_app() at module level) gets its lines inside the factory.
@@ -25,16 +27,18 @@ PostgreSQL, and the copied tests run on both. --db only picks the URL in .env.ex
 
 The examples (users and posts: models, schemas, repository, security.py, routes, tests) are
 optional; --no-examples leaves them out, keeping in schemas.py only the input-validation
-helpers every model's schemas use. Only the posts feed pages by cursor (CursorQuery in
-api/deps.py, the cursor functions in pagination.py). The example revision in
-migrations/versions/ creates the example models' tables as copied: if you change or drop an
-example model (say keep users, drop posts), edit the models first, delete that revision, then
-run `alembic revision --autogenerate` before the first `alembic upgrade head`.
+helpers every model's schemas use, and leaving out of api/deps.py the posts feed's cursor
+parameter (CursorQuery) and out of tests/conftest.py the users' cheap password hashing. The
+example revision in migrations/versions/ creates the example models' tables as copied: if you
+change or drop an example model (say keep users, drop posts), edit the models first, delete
+that revision, then run `alembic revision --autogenerate` before the first `alembic upgrade
+head`.
 
 --json prints one document: package, package_dir, app, db, dry_run, created, unchanged,
-conflicts [{path, proposed, state: written|pending|blocked}], next_steps [{title, code}],
-app_changes (the app module's edits, one field each: imports, lifespan, app_argument,
-lifespan_merge, after_app, and factory), with ok, exit_code and error as every command's
+conflicts [{path, proposed, state: written|pending|blocked, edited: true when yours starts as
+ours, an earlier run's file you edited}], next_steps [{title, code}], app_changes (the app
+module's edits, one field each: imports, lifespan, app_argument, lifespan_merge, after_app, and
+factory; done: the lines it has already), with ok, exit_code and error as every command's
 --json has (scripts/README.md).
 
 Usage:
@@ -75,7 +79,8 @@ def build_parser() -> cli.Parser:
         "--package",
         metavar="NAME",
         help="the package to scaffold into, e.g. myservice "
-        "(default: found from app/, src/<package>/ or pyproject.toml)",
+        "(default: app/, a package pyproject.toml names, or the one package at the top or in "
+        "src/ that creates FastAPI(...))",
     )
     parser.add_argument(
         "--db",

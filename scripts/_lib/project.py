@@ -90,13 +90,59 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~;\[ @]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def listed_requirements(path: Path) -> set[str]:
-    """The package names a requirements file lists (options, comments and blanks left out)."""
+def listed_requirements(path: Path) -> dict[str, list[str]]:
+    """The package names a requirements file lists (options, comments and blanks left out),
+    each with its lines."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return set()
-    return {_name(line) for line in lines if line.strip()[:1].isalnum()}
+        return {}
+    listed: dict[str, list[str]] = {}
+    for line in lines:
+        if line.strip()[:1].isalnum():
+            listed.setdefault(_name(line), []).append(line.split(" #", 1)[0].strip())
+    return listed
+
+
+_REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*(.*)")
+_CLAUSE = re.compile(r"(===|==|~=|>=|<=|!=|>|<)\s*(\d+(?:\.\d+)*)")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    numbers = [int(part) for part in text.split(".")]
+    return tuple(numbers + [0] * (4 - len(numbers)))
+
+
+def _lower_bound(requirement: str) -> tuple[set[str], tuple[int, ...] | None] | None:
+    """(extras, the lowest version allowed, None if unbounded below) of a simple requirement
+    (name[extras] and ==, >=, ~=, >, <, <=, != clauses on release numbers); None for any
+    other form (a URL, a wildcard, a pre-release), which this command does not judge."""
+    found = _REQUIREMENT.fullmatch(requirement.split(";", 1)[0].strip())
+    if found is None:
+        return None
+    extras = {e.strip().lower() for e in (found[2] or "").split(",") if e.strip()}
+    lowest: tuple[int, ...] | None = None
+    for clause in filter(None, (c.strip() for c in found[3].split(","))):
+        parsed = _CLAUSE.fullmatch(clause)
+        if parsed is None:
+            return None
+        if parsed[1] in {"===", "==", "~=", ">=", ">"}:
+            version = _version(parsed[2])
+            lowest = version if lowest is None else max(lowest, version)
+    return extras, lowest
+
+
+def satisfies(line: str, wanted: str) -> bool:
+    """Whether a listed requirement allows only versions that wanted (name[extras]>=X, or a
+    bare name) allows: identical lines do; a pin or lower bound at X or above does."""
+    if re.sub(r"\s+", "", line).lower() == re.sub(r"\s+", "", wanted).lower():
+        return True
+    have, need = _lower_bound(line), _lower_bound(wanted)
+    if have is None or need is None or not need[0] <= have[0]:
+        return False
+    if need[1] is None:
+        return True
+    return have[1] is not None and have[1] >= need[1]
 
 
 def install_steps(
@@ -121,19 +167,35 @@ def install_steps(
         ]
     if tool.name == "requirements":
         listed = listed_requirements(root / "requirements.txt")
-        present = [spec for spec in [*runtime, *dev] if _name(spec) in listed]
+        wanted = [*runtime, *dev]
+        present = [spec for spec in wanted if _name(spec) in listed]
+        to_change = [
+            f"{spec} (yours: {'; '.join(listed[_name(spec)])})"
+            for spec in present
+            if not any(satisfies(line, spec) for line in listed[_name(spec)])
+        ]
         update = (
-            f" Already listed, so change those lines rather than add them: {', '.join(present)}."
-            if present
+            " Already listed at other versions (or in a form this command does not check), so "
+            f"change those lines rather than add them: {', '.join(to_change)}."
+            if to_change
             else ""
         )
-        return [
-            {
+        missing = [spec for spec in wanted if spec not in present]
+        if missing:
+            add = {
                 "title": "Add these lines to requirements.txt (the test tools too, or to the "
                 f"file you keep them in), at least the versions the layer was tested with. {why}."
                 f"{update}",
-                "code": "\n".join(s for s in [*runtime, *dev] if s not in present),
-            },
+                "code": "\n".join(missing),
+            }
+        else:
+            add = {
+                "title": "requirements.txt lists every dependency already (at least the "
+                f"versions the layer was tested with).{update}",
+                "code": "",
+            }
+        return [
+            add,
             {
                 "title": "Install them into the project's virtual environment (activate it "
                 f"first; none yet? {VENV}):",

@@ -218,6 +218,31 @@ def named_package(root: Path) -> Path:
     )
 
 
+NOTES_MAIN = """\
+from fastapi import FastAPI
+
+app = FastAPI(title="notes")
+
+
+@app.get("/notes")
+async def list_notes() -> list[str]:
+    return []
+"""
+
+
+def top_level_package(root: Path) -> Path:
+    """notes_api/main.py beside requirements.txt: no app/, no src/, no pyproject.toml."""
+    return write(
+        root,
+        {
+            "requirements.txt": "fastapi==0.122.0\n",
+            "notes_api/__init__.py": "",
+            "notes_api/main.py": NOTES_MAIN,
+            "scripts/seed.py": "print('seed')\n",
+        },
+    )
+
+
 def factory_layout(root: Path) -> Path:
     """An app built by create_app(), with `app = create_app()` at module level."""
     return write(root, {"app/__init__.py": "", "app/main.py": FACTORY_MAIN})
@@ -276,8 +301,13 @@ def merge_conflicts(root: Path, conflicts: list[dict[str, str]]) -> None:
 
 
 def add_pytest_settings(root: Path, next_steps: list[dict[str, str]]) -> None:
-    """Append the printed [tool.pytest.ini_options] snippet to pyproject.toml."""
-    snippet = next(s["code"] for s in next_steps if "[tool.pytest.ini_options]" in s["code"])
+    """Write the printed [tool.pytest.ini_options] lines as the step says: a new pyproject.toml,
+    or appended to the one there is."""
+    step = next(s for s in next_steps if "[tool.pytest.ini_options]" in s["code"])
     pyproject = root / "pyproject.toml"
-    before = pyproject.read_text() if pyproject.exists() else ""
-    pyproject.write_text(before + "\n" + snippet)
+    if step["title"].startswith("Create pyproject.toml"):
+        assert not pyproject.exists()
+        pyproject.write_text(step["code"])
+        return
+    assert step["title"].startswith("Add these lines to pyproject.toml"), step["title"]
+    pyproject.write_text(pyproject.read_text() + "\n" + step["code"])

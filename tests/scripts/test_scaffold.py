@@ -82,12 +82,17 @@ def test_scaffold_help_says_db_picks_only_env_example(
 @pytest.mark.parametrize(
     ("gitignore", "step"),
     [
-        (None, ("create .gitignore (app.db is", "app.db\n.env")),
-        ("*.db\n", ("add these lines to .gitignore", ".env")),
-        ("/.env\n*.db\n!app.db\n", ("add these lines to .gitignore", "app.db")),
-        ("# local\napp.db\n.env*\n", None),
+        (None, ("create .gitignore (app.db is", "app.db\napp.db-wal\napp.db-shm\n.env")),
+        ("*.db\n", ("add these lines to .gitignore", "app.db-wal\napp.db-shm\n.env")),
+        (
+            "/.env\n*.db\n!app.db\n",
+            ("add these lines to .gitignore", "app.db\napp.db-wal\napp.db-shm"),
+        ),
+        # SQLite in WAL mode keeps two files beside app.db
+        ("app.db\n.env\n", ("add these lines to .gitignore", "app.db-wal\napp.db-shm")),
+        ("# local\napp.db*\n.env*\n", None),
     ],
-    ids=["no-gitignore", "db-ignored", "app-db-unignored", "both-ignored"],
+    ids=["no-gitignore", "db-ignored", "app-db-unignored", "wal-files", "all-ignored"],
 )
 def test_scaffold_prints_gitignore_lines_it_lacks(
     gitignore: str | None,
@@ -155,11 +160,17 @@ def test_scaffold_existing_files_kept_and_proposal_written_beside(
     assert models.read_text() == projects.EXISTING_MODELS
     assert conftest.read_text() == projects.EXISTING_CONFTEST
     assert doc["conflicts"] == [
-        {"path": "app/models.py", "proposed": "app/models.py.scaffold-new", "state": "written"},
+        {
+            "path": "app/models.py",
+            "proposed": "app/models.py.scaffold-new",
+            "state": "written",
+            "edited": False,
+        },
         {
             "path": "tests/conftest.py",
             "proposed": "tests/conftest.py.scaffold-new",
             "state": "written",
+            "edited": False,
         },
     ]
     assert (project / "app" / "models.py.scaffold-new").read_bytes() == (
@@ -193,9 +204,23 @@ def test_scaffold_modified_user_file_stays_byte_identical(
             "path": "app/db/session.py",
             "proposed": "app/db/session.py.scaffold-new",
             "state": "written",
+            # it starts as the file the first run wrote: edited since, nothing to merge
+            "edited": True,
         }
     ]
     assert doc["created"] == ["app/db/session.py.scaffold-new"]
+    kept = next(s for s in doc["next_steps"] if "app/db/session.py" in s["code"])
+    assert kept["title"] == "Your edits to files an earlier run wrote are kept:"
+    assert kept["code"] == (
+        "app/db/session.py: yours is kept as you edited it, nothing to do; "
+        "app/db/session.py.scaffold-new is the skill's version, to compare only if you want "
+        "it; delete app/db/session.py.scaffold-new"
+    )
+    scaffold.main([str(project)])
+    assert (
+        "conflict  app/db/session.py: yours kept, ours still in app/db/session.py.scaffold-new "
+        "from an earlier run (you edited ours: nothing to do unless you want the new one)"
+    ) in capsys.readouterr().out
 
 
 def test_scaffold_never_overwrites_other_proposal(
@@ -541,3 +566,149 @@ def test_scaffold_defaults_to_working_folder(
     code, doc = run_json(capsys, "--dry-run")
     assert code == 0 and doc["exit_code"] == 0 and doc["app"] == "app/main.py:app"
     assert "app/db/engine.py" in doc["created"] and not (tmp_path / "app" / "db").exists()
+
+
+def test_scaffold_finds_the_one_top_level_package_that_creates_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.top_level_package(tmp_path / "one")
+    code, doc = run_json(capsys, str(project), "--dry-run")
+    assert code == 0
+    assert doc["package"] == "notes_api" and doc["app"] == "notes_api/main.py:app"
+    assert "notes_api/db/engine.py" in doc["created"]
+    # src/ packages count too, and two packages with an app are one too many to guess
+    project = projects.write(
+        projects.top_level_package(tmp_path / "two"),
+        {"src/admin/__init__.py": "", "src/admin/server.py": projects.NAMED_MAIN},
+    )
+    before = projects.tree_hashes(project)
+    assert scaffold.main([str(project)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert (
+        "several packages create a FastAPI(...) app: notes_api (notes_api/main.py), admin "
+        "(src/admin/server.py); pass --package NAME"
+    ) in err
+    assert projects.tree_hashes(project) == before
+    code, doc = run_json(capsys, str(project), "--package", "admin", "--dry-run")
+    assert code == 0 and doc["app"] == "src/admin/server.py:app"
+
+
+@pytest.mark.parametrize(
+    "ini", [None, "[pytest]\nasyncio_mode = auto\n"], ids=["none", "pytest.ini"]
+)
+def test_scaffold_pytest_settings_written_as_printed_reach_pytest(
+    ini: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.top_level_package(tmp_path)
+    if ini is not None:
+        (project / "pytest.ini").write_text(ini)
+    code, doc = run_json(capsys, str(project), "--dry-run")
+    settings = "[pytest]" if ini else "[tool.pytest.ini_options]"
+    step = next(s for s in doc["next_steps"] if s["code"].startswith(settings))
+    if ini is None:
+        assert step["title"].startswith("Create pyproject.toml with these lines")
+        # written as the step says: a new file holding only those lines
+        (project / "pyproject.toml").write_text(step["code"])
+    else:
+        # pytest.ini wins over pyproject.toml: the keys it lacks go there, in its own syntax
+        assert step["title"].startswith("Set these keys in the [pytest] section of pytest.ini")
+        assert "asyncio_mode" not in step["code"] and "pythonpath = .\n" in step["code"]
+        (project / "pytest.ini").write_text(ini + step["code"].removeprefix("[pytest]\n"))
+    (project / "tests").mkdir()
+    (project / "tests" / "test_settings.py").write_text(
+        "import notes_api.main\n\n\n"
+        "async def test_settings(request) -> None:\n"
+        "    config = request.config\n"
+        f"    assert config.inipath.name == {'pytest.ini' if ini else 'pyproject.toml'!r}\n"
+        "    assert config.getini('asyncio_mode') == 'auto'\n"
+        "    assert config.getini('asyncio_default_fixture_loop_scope') == 'session'\n"
+        "    assert config.getini('asyncio_default_test_loop_scope') == 'session'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # no path given: testpaths finds the tests, pythonpath the package, auto mode the async test
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "pytest_asyncio.plugin", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+    # the second run finds them all
+    code, doc = run_json(capsys, str(project), "--dry-run")
+    where = "pytest.ini" if ini else "pyproject.toml"
+    assert f"{where} already has the pytest settings" in " ".join(
+        s["title"] for s in doc["next_steps"]
+    )
+
+
+@pytest.mark.parametrize("build", [projects.app_layout, projects.factory_layout])
+@pytest.mark.parametrize("handlers", ["add_database_error_handlers", "add_error_handlers"])
+def test_scaffold_rerun_after_the_steps_prints_them_done(
+    build: Any, handlers: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = build(tmp_path)
+    code, doc = run_json(capsys, str(project))
+    projects.apply_app_changes(project, doc["app_changes"])
+    projects.add_pytest_settings(project, doc["next_steps"])
+    main = project / "app" / "main.py"
+    # the installer under either name
+    text = main.read_text()
+    for name in ("add_database_error_handlers", "add_error_handlers"):
+        text = text.replace(name, handlers)
+    main.write_text(text)
+    code, again = run_json(capsys, str(project))
+    assert code == 0 and again["created"] == []
+    changes = again["app_changes"]
+    assert [changes[k] for k in ("imports", "lifespan", "lifespan_merge", "after_app")] == [""] * 4
+    variable = "application" if build is projects.factory_layout else "app"
+    # the installer as the asset app calls it
+    installer = next(
+        h
+        for h in ("add_database_error_handlers", "add_error_handlers")
+        if f"{h}(app)" in (ASSETS / "app" / "main.py").read_text()
+    )
+    assert changes["done"].splitlines() == [
+        "await engine.dispose()  # in the lifespan",
+        f"{variable}.include_router(users.router)",
+        f"{variable}.include_router(posts.router)",
+        f"{variable}.include_router(health.router)",
+        f"{installer}({variable})",
+    ]
+    titles = [s["title"] for s in again["next_steps"]]
+    assert "Already in app/main.py, nothing to do for these:" in titles
+    printed = ("Add these", "Define this", "Pass it", "Your app already", "Create pyproject")
+    assert not any(t.startswith(printed) for t in titles)
+    assert "pyproject.toml already has the pytest settings" in " ".join(titles)
+    # one router taken out again is printed again, alone
+    kept = [line for line in main.read_text().splitlines(True) if "(posts.router)" not in line]
+    main.write_text("".join(kept))
+    _, third = run_json(capsys, str(project))
+    assert third["app_changes"]["after_app"].strip() == f"{variable}.include_router(posts.router)"
+
+
+def test_scaffold_no_examples_leaves_out_what_only_the_examples_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.app_layout(tmp_path)
+    code, _ = run_json(capsys, str(project), "--no-examples")
+    assert code == 0
+    deps = (project / "app" / "api" / "deps.py").read_text()
+    conftest = (project / "tests" / "conftest.py").read_text()
+    for gone in ("CursorQuery", "int4_key", "decode_cursor", "AfterValidator", "posts feed"):
+        assert gone not in deps
+    assert "IdPath" in deps and "get_engine" in deps
+    for gone in ("argon2", "security", "production_hashing", "cheap_password_hashing"):
+        assert gone not in conftest
+    assert "def engine(" in conftest and "def client(" in conftest
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--line-length", "100"]
+        + ["--select", "E,F,W", str(project / "app" / "api"), str(project / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert lint.returncode == 0, lint.stdout

@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 
 import scaffold
-from _lib.project import DEV, EXAMPLES_RUNTIME, RUNTIME
+from _lib.project import DEV, EXAMPLES_RUNTIME, RUNTIME, satisfies
 from tests.helpers import ROOT
 from tests.scripts import scaffold_projects as projects
 
@@ -68,19 +68,30 @@ def test_print_add_command_of_project_tool(
 def test_print_requirements_lines_and_pip_install_r(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    listed = "# web\nFastAPI==0.121.2\n-r base.txt\n"
+    bounds = skill_bounds()
+    # fastapi pinned below the range, pytest in a form this command does not judge, alembic
+    # pinned inside the range, httpx identical to the line printed
+    listed = (
+        "# web\nFastAPI==0.100.0\n-r base.txt\nalembic==99.0\npytest==8.*\n"
+        f"httpx{bounds['httpx']}\n"
+    )
     project = projects.write(projects.app_layout(tmp_path), {"requirements.txt": listed})
     steps = next_steps(project, capsys)
     lines, install = steps[0], steps[1]
     assert lines["title"].startswith("Add these lines to requirements.txt")
-    bounds = skill_bounds()
-    # fastapi is listed already: its line is to change, not to be added a second time
+    # only the lines outside the range are to change, not to be added a second time
     assert lines["title"].endswith(
-        f"Already listed, so change those lines rather than add them: fastapi{bounds['fastapi']}."
+        "so change those lines rather than add them: "
+        f"fastapi{bounds['fastapi']} (yours: FastAPI==0.100.0), "
+        f"pytest{bounds['pytest']} (yours: pytest==8.*)."
     )
     requirements = [Requirement(line) for line in lines["code"].splitlines()]
     listed_names = [*RUNTIME, *EXAMPLES_RUNTIME, *DEV]
-    expected = [Requirement(n).name for n in listed_names if n != "fastapi"]
+    expected = [
+        Requirement(n).name
+        for n in listed_names
+        if n not in {"fastapi", "alembic", "pytest", "httpx"}
+    ]
     assert [r.name for r in requirements] == expected
     assert all(str(r.specifier) == bounds[r.name] for r in requirements)
     assert install["code"] == "python -m pip install -r requirements.txt"
@@ -88,6 +99,46 @@ def test_print_requirements_lines_and_pip_install_r(
     codes = "\n".join(step["code"] for step in steps)
     assert "\nalembic upgrade head" in codes and "\npython -m pytest" in codes
     assert "uv " not in codes and (project / "requirements.txt").read_text() == listed
+
+
+@pytest.mark.parametrize(
+    ("line", "wanted", "fits"),
+    [
+        ("fastapi==0.122.0", "fastapi>=0.121.1", True),
+        ("fastapi>=0.121.1", "fastapi>=0.121.1", True),
+        ("FastAPI >= 0.121.1", "fastapi>=0.121.1", True),
+        ("fastapi>=0.122,<1", "fastapi>=0.121.1", True),
+        ("fastapi~=0.121.1", "fastapi>=0.121.1", True),
+        ("fastapi==0.121.0", "fastapi>=0.121.1", False),
+        ("fastapi>=0.100", "fastapi>=0.121.1", False),
+        ("fastapi<1", "fastapi>=0.121.1", False),
+        ("fastapi", "fastapi>=0.121.1", False),
+        ("fastapi==0.122.*", "fastapi>=0.121.1", False),
+        ("fastapi==0.122.0rc1", "fastapi>=0.121.1", False),
+        ("sqlalchemy==2.0.44", "sqlalchemy[asyncio]>=2.0.38", False),
+        ("SQLAlchemy[asyncio]==2.0.44", "sqlalchemy[asyncio]>=2.0.38", True),
+        ("httpx==0.28.1", "httpx", True),
+        ("httpx", "httpx", True),
+    ],
+)
+def test_judge_listed_requirement_against_the_range(line: str, wanted: str, fits: bool) -> None:
+    assert satisfies(line, wanted) is fits
+
+
+def test_print_no_lines_to_add_when_requirements_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = projects.write(projects.app_layout(tmp_path), {"requirements.txt": ""})
+    steps = next_steps(project, capsys)
+    # the printed lines, pinned at the lowest version each allows
+    (project / "requirements.txt").write_text(steps[0]["code"].replace(">=", "=="))
+    again = next_steps(project, capsys)
+    assert again[0] == {
+        "title": "requirements.txt lists every dependency already (at least the versions the "
+        "layer was tested with).",
+        "code": "",
+    }
+    assert again[1]["code"] == "python -m pip install -r requirements.txt"
 
 
 def test_print_pip_in_a_virtual_environment_without_any_tool(
@@ -103,15 +154,21 @@ def test_print_pip_in_a_virtual_environment_without_any_tool(
     assert "uv " not in "\n".join(step["code"] for step in steps)
 
 
-def test_print_test_database_url_with_the_user_createdb_uses(
+def test_print_test_database_commands_naming_one_role(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     steps = next_steps(projects.app_layout(tmp_path), capsys)
     test_step = steps[-1]["code"].splitlines()
+    # the role named in both, not the operating system's user ($USER: root, or unset, in a
+    # container), which need not be a PostgreSQL role
     assert test_step[:2] == [
-        "createdb -h localhost app_test",
-        'export TEST_POSTGRES_URL="postgresql+asyncpg://$USER@localhost:5432/app_test"',
+        "createdb -h localhost -U postgres app_test",
+        'export TEST_POSTGRES_URL="postgresql+asyncpg://postgres@localhost:5432/app_test"',
     ]
+    assert "`postgres` is the PostgreSQL role in both lines" in steps[-1]["title"]
+    skill = (ROOT / "SKILL.md").read_text(encoding="utf-8")
+    assert "createdb -U postgres app_test" in skill
+    assert "postgresql+asyncpg://postgres@localhost:5432/app_test" in skill
 
 
 def test_leave_out_the_examples_dependencies_without_examples(

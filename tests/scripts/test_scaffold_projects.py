@@ -25,6 +25,8 @@ LAYOUTS: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
     "existing_project": (projects.existing_project, []),
     "factory_app": (projects.factory_layout, []),
     "pyproject_named_no_examples": (projects.named_package, ["--no-examples"]),
+    # no pyproject.toml: the pytest settings go in the one the printed step creates
+    "top_level_package": (projects.top_level_package, []),
 }
 
 

@@ -216,49 +216,95 @@ def _has_python(folder: Path) -> bool:
     return folder.is_dir() and any(folder.glob("*.py"))
 
 
-def _candidates(root: Path, package: str | None) -> list[tuple[str, Path, Path]]:
-    """(dotted package, package folder, import root) in the order they are tried."""
-    src = root / "src"
-    if package is not None:
-        parts = package.split(".")
-        if not all(part.isidentifier() for part in parts):
-            raise LayoutError(f"--package {package!r} is not a Python package name: use a.b form")
-        found = [(package, base.joinpath(*parts), base) for base in (root, src)]
-        return [c for c in found if _has_python(c[1])]
+def _conventional(root: Path) -> list[tuple[str, Path, Path]]:
+    """app/, then the packages pyproject.toml names: tried in order, the first with an app wins."""
     found = []
     if _has_python(root / "app"):
         found.append(("app", root / "app", root))
-    if src.is_dir():
-        for child in sorted(src.iterdir()):
-            if (child / "__init__.py").is_file() and child.name.isidentifier():
-                found.append((child.name, child, src))
     for name in _pyproject_names(root):
-        for base in (root, src):
+        for base in (root, root / "src"):
             candidate = (name, base / name, base)
             if _has_python(base / name) and candidate not in found:
                 found.append(candidate)
     return found
 
 
+def _discoverable(root: Path) -> list[tuple[str, Path, Path]]:
+    """Every other package at the top of the project or in src/: one of them must create the
+    app, and only one."""
+    found = []
+    for base in (root, root / "src"):
+        if not base.is_dir():
+            continue
+        for child in sorted(base.iterdir()):
+            name = child.name
+            if (
+                name.isidentifier()
+                and name not in SKIP_DIRS
+                and not (base == root and name == "src")
+                and _has_python(child)
+            ):
+                found.append((name, child, base))
+    return found
+
+
+def _named(root: Path, package: str) -> list[tuple[str, Path, Path]]:
+    parts = package.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise LayoutError(f"--package {package!r} is not a Python package name: use a.b form")
+    found = [(package, base.joinpath(*parts), base) for base in (root, root / "src")]
+    return [c for c in found if _has_python(c[1])]
+
+
+def _with_app(root: Path, candidates: list[tuple[str, Path, Path]]) -> list[Layout]:
+    layouts = []
+    for name, package_dir, import_root in candidates:
+        app = find_app(root, package_dir, import_root)
+        if app is not None:
+            layouts.append(Layout(root, name, package_dir, import_root, app))
+    return layouts
+
+
 def detect(root: Path, package: str | None = None) -> Layout:
     """The project's package and app module, or LayoutError saying what is missing."""
-    candidates = _candidates(root, package)
-    if not candidates:
-        if package is not None:
+    if package is not None:
+        named = _named(root, package)
+        if not named:
             raise LayoutError(
                 f"no package {package!r} in {root} or {root / 'src'}: check the name given to "
                 "--package"
             )
+        found = _with_app(root, named)
+        if found:
+            return found[0]
+        tried = ", ".join(str(c[1].relative_to(root)) for c in named)
         raise LayoutError(
-            f"no FastAPI project layout in {root}: expected an app/ package, src/<package>/ or "
-            "a package named in pyproject.toml; run from the project folder or pass --package NAME"
+            f"no module in {tried} creates a FastAPI(...) app: create one (app = FastAPI()) "
+            "or pass --package NAME for the package that does"
         )
-    for name, package_dir, import_root in candidates:
-        app = find_app(root, package_dir, import_root)
-        if app is not None:
-            return Layout(root, name, package_dir, import_root, app)
-    tried = ", ".join(str(c[1].relative_to(root)) for c in candidates)
+    conventional = _conventional(root)
+    for candidate in conventional:
+        found = _with_app(root, [candidate])
+        if found:
+            return found[0]
+    others = [c for c in _discoverable(root) if c not in conventional]
+    found = _with_app(root, others)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(f"{f.package} ({f.app.path.relative_to(root).as_posix()})" for f in found)
+        raise LayoutError(
+            f"several packages create a FastAPI(...) app: {names}; pass --package NAME for the "
+            "one to scaffold into"
+        )
+    searched = [c[1].relative_to(root).as_posix() for c in conventional + others]
+    if not searched:
+        raise LayoutError(
+            f"no FastAPI project layout in {root}: expected an app/ package, src/<package>/, "
+            "a package named in pyproject.toml, or a top-level package whose module creates "
+            "FastAPI(); run from the project folder or pass --package NAME"
+        )
     raise LayoutError(
-        f"no module in {tried} creates a FastAPI(...) app: create one (app = FastAPI()) "
-        "or pass --package NAME for the package that does"
+        f"no module in {', '.join(searched)} creates a FastAPI(...) app: create one "
+        "(app = FastAPI()) or pass --package NAME for the package that does"
     )

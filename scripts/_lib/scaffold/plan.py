@@ -7,7 +7,7 @@ from pathlib import Path
 
 from _lib import ASSETS, app_settings
 from _lib.scaffold.layout import Layout, LayoutError
-from _lib.scaffold.rewrite import Target, helpers_only, rewrite_imports
+from _lib.scaffold.rewrite import Target, helpers_only, rewrite_imports, without
 
 COPIED = ("app", "alembic.ini", "migrations", "tests")
 # the user's package has its own __init__.py, and its own app module (edited by hand)
@@ -21,6 +21,14 @@ EXAMPLES = {
     "app/api/routes/posts.py",
 }
 TESTS_WITHOUT_EXAMPLES = {"tests/conftest.py", "tests/test_health.py"}
+# what the layer's own files hold for the examples only, left out with --no-examples:
+# (definitions, words naming the statements to drop)
+EXAMPLE_PARTS: dict[str, tuple[set[str], set[str]]] = {
+    # the posts feed's cursor parameter
+    "app/api/deps.py": ({"_valid_cursor", "CursorQuery"}, set()),
+    # cheap argon2 hashing for the users' passwords in tests, and its marker
+    "tests/conftest.py": ({"cheap_password_hashing"}, {"argon2", "production_hashing"}),
+}
 EMPTY_MODELS = '''"""The ORM models: subclass Base here; migrations/env.py imports this module."""
 
 from {package}.db import Base
@@ -50,6 +58,9 @@ class Plan:
     unchanged: list[Path] = field(default_factory=list)
     # (user's file, proposed file, "written" | "pending" | "blocked")
     conflicts: list[tuple[Path, Path, str]] = field(default_factory=list)
+    # the user's files among the conflicts that start as ours do: a file this command wrote on
+    # an earlier run, edited since (models.py with the user's models): nothing to merge
+    edited: set[Path] = field(default_factory=set)
     revision_copied: bool = False
 
 
@@ -97,8 +108,10 @@ def _target(rel: str, layout: Layout) -> Path:
     return layout.root / rel
 
 
-def _content(rel: str, layout: Layout, target: Target) -> bytes:
+def _content(rel: str, layout: Layout, target: Target, no_examples: bool) -> bytes:
     text = (ASSETS / rel).read_text(encoding="utf-8")
+    if no_examples and rel in EXAMPLE_PARTS:
+        text = without(text, *EXAMPLE_PARTS[rel])
     if rel.endswith(".py"):
         text = rewrite_imports(text, target)
     elif rel == "alembic.ini" and layout.import_root != layout.root:
@@ -153,7 +166,7 @@ def make_plan(layout: Layout, target: Target, db: str, no_examples: bool) -> Pla
     for rel in rels:
         if rel.startswith("migrations/versions/") and skip_revisions:
             continue
-        wanted.append((_target(rel, layout), _content(rel, layout, target)))
+        wanted.append((_target(rel, layout), _content(rel, layout, target, no_examples)))
     plan = Plan(revision_copied=bool(ours) and not skip_revisions)
     if no_examples:
         wanted += _without_examples(layout, target)
@@ -184,6 +197,9 @@ def _classify(plan: Plan, path: Path, content: bytes | None) -> None:
         plan.unchanged.append(path)
         return
     proposed = path.with_name(path.name + SUFFIX)
+    first = existing.split(b"\n", 1)[0].strip()
+    if first and first == content.split(b"\n", 1)[0].strip():
+        plan.edited.add(path)
     if not proposed.exists():
         plan.create.append((proposed, content))
         plan.conflicts.append((path, proposed, "written"))

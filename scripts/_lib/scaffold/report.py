@@ -35,7 +35,7 @@ def build_steps(
     ignore = _steps.gitignore_step(layout.root)
     steps = [*install_steps(tool, layout.root, not no_examples), *([ignore] if ignore else [])]
     steps += [*_steps.app_steps(layout, changes), _steps.pytest_step(layout)]
-    merge = _steps.conflict_step(plan.conflicts, layout.root)
+    merge = _steps.conflict_step(plan.conflicts, layout.root, plan.edited)
     steps += [merge] if merge else []
     if not no_examples:
         steps.append(_steps.examples_step(layout))
@@ -66,7 +66,13 @@ def document(
         "created": [p.relative_to(root).as_posix() + "/" * (c is None) for p, c in plan.create],
         "unchanged": [_rel(p, root) for p in plan.unchanged],
         "conflicts": [
-            {"path": _rel(p, root), "proposed": _rel(n, root), "state": state}
+            {
+                "path": _rel(p, root),
+                "proposed": _rel(n, root),
+                "state": state,
+                # yours starts as ours: edited since an earlier run wrote it, nothing to merge
+                "edited": p in plan.edited,
+            }
             for p, n, state in plan.conflicts
         ],
         "next_steps": steps,
@@ -101,6 +107,7 @@ def human(doc: dict[str, Any]) -> str:
     lines += [
         f"  conflict  {c['path']}: "
         + CONFLICT_STATES[c["state"]].format(verb="would go to" if dry else "written to", **c)
+        + (" (you edited ours: nothing to do unless you want the new one)" if c["edited"] else "")
         for c in conflicts
     ]
     to_merge = f", {len(conflicts)} to merge" if conflicts else ""

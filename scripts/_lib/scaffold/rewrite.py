@@ -116,6 +116,45 @@ class AppChanges:
     # the lines to put after `yield` in the app's existing lifespan, when it has one
     lifespan_merge: str
     after_app: str
+    # what the app module has already, one line each (an earlier run's lines, applied)
+    done: str = ""
+
+
+# the error handlers' installer: the name the assets give it, and the shorter one it may have
+ERROR_HANDLERS = {"add_database_error_handlers", "add_error_handlers"}
+
+
+def _call_key(node: ast.AST) -> tuple[str, str] | None:
+    """What identifies a call among the app's lines: include_router(health.router) by its
+    router, the error handlers' installer whatever its name, any other call by its name."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if not isinstance(name, str):
+        return None
+    if name in ERROR_HANDLERS:
+        return ("error handlers", "")
+    if name == "include_router" and node.args:
+        return (name, ast.unparse(node.args[0]))
+    return (name, "")
+
+
+def _user_calls(tree: ast.Module | None) -> set[tuple[str, str]]:
+    if tree is None:
+        return set()
+    return {key for node in ast.walk(tree) if (key := _call_key(node)) is not None}
+
+
+def _disposes_engine(tree: ast.Module | None) -> bool:
+    """Whether the module calls engine.dispose() (in its lifespan, after the yield)."""
+    return tree is not None and any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "dispose"
+        and ast.unparse(node.func.value).split(".")[-1] == "engine"
+        for node in ast.walk(tree)
+    )
 
 
 def _segment(lines: list[str], node: ast.stmt) -> str:
@@ -163,7 +202,21 @@ def app_changes(
         and isinstance(node.value, ast.Call)
         and ast.unparse(node.value.func) == "FastAPI"
     )
-    after = [n for n in tree.body[app_index + 1 :] if not (_used_names([n]) & dropped)]
+    try:
+        user_tree: ast.Module | None = ast.parse(user_source)
+    except SyntaxError:
+        user_tree = None
+    present = _user_calls(user_tree)
+    after: list[ast.stmt] = []
+    done: list[str] = []
+    for node in tree.body[app_index + 1 :]:
+        if _used_names([node]) & dropped:
+            continue
+        key = _call_key(node.value) if isinstance(node, ast.Expr) else None
+        if key is not None and key in present:
+            done.append(ast.unparse(node))
+        else:
+            after.append(node)
     lifespan_def = next(
         n
         for n in tree.body
@@ -176,6 +229,9 @@ def app_changes(
     )
     tail = lifespan_def.body[yield_at + 1 :]
     merge = ""
+    if has_lifespan and _disposes_engine(user_tree):
+        tail = []
+        done.insert(0, "await engine.dispose()  # in the lifespan")
     if tail:
         start = lifespan_def.body[yield_at].end_lineno or 0
         merge = textwrap.dedent("".join(lines[start : lifespan_def.end_lineno]))
@@ -189,6 +245,7 @@ def app_changes(
         app_argument="" if has_lifespan else f"lifespan={lifespan_name}",
         lifespan_merge=merge if has_lifespan else "",
         after_app=textwrap.indent(after_app, indent) if indent else after_app,
+        done="".join(f"{_rename(line, app_var, app_name)}\n" for line in done),
     )
 
 
@@ -260,3 +317,73 @@ def _imported(source: str) -> set[tuple[str | None, str, str | None]]:
         elif isinstance(node, ast.Import):
             found |= {(None, a.name, a.asname) for a in node.names}
     return found
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement in body, nested ones too."""
+    found = []
+    for node in body:
+        found.append(node)
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            found.extend(_statements(getattr(node, name, [])))
+    return found
+
+
+def _is_dropped(node: ast.stmt, names: Collection[str], words: Collection[str]) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name in names
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(isinstance(t, ast.Name) and t.id in names for t in targets)
+    if isinstance(node, ast.Try):
+        # a guarded import of what is left out
+        return any(
+            isinstance(n, ast.Import | ast.ImportFrom) and any(w in ast.unparse(n) for w in words)
+            for n in ast.walk(node)
+        )
+    return isinstance(node, ast.Expr) and any(w in ast.unparse(node) for w in words)
+
+
+def without(source: str, names: Collection[str], words: Collection[str] = ()) -> str:
+    """source less its definitions of names, its statements that mention one of words (a
+    try: guarding their import included), and the imports nothing uses any more."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    drop: set[int] = set()
+    for node in _statements(tree.body):
+        if _is_dropped(node, names, words):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            # the comment lines just above it go too
+            while first > 1 and lines[first - 2].strip().startswith("#"):
+                first -= 1
+            drop.update(range(first, (node.end_lineno or node.lineno) + 1))
+    kept = [line if i not in drop else None for i, line in enumerate(lines, 1)]
+    text = "".join(line for line in kept if line is not None)
+    return _prune_imports(text)
+
+
+def _prune_imports(source: str) -> str:
+    """Drop the names a module's top-level imports bring in but nothing uses."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    used = _used_names([n for n in tree.body if n not in imports]) | {
+        n.value.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    for node in reversed(imports):
+        keep = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+        # import x  # noqa: F401 imports for its side effect: kept
+        if len(keep) == len(node.names) or "noqa" in lines[node.lineno - 1]:
+            continue
+        start, end = node.lineno - 1, node.end_lineno or node.lineno
+        if keep:
+            node.names = keep
+            lines[start:end] = [ast.unparse(node) + "\n"]
+        else:
+            lines[start:end] = []
+    text = "".join(lines)
+    while "\n\n\n\n" in text:
+        text = text.replace("\n\n\n\n", "\n\n\n")
+    return text

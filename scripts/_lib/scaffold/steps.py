@@ -1,7 +1,9 @@
 """The next steps scaffold.py prints: .gitignore, app edits, pytest, examples, migrations, tests."""
 
+import configparser
 import fnmatch
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 
 from _lib.project import Tool
@@ -35,15 +37,16 @@ def ignored_names(root: Path, names: list[str]) -> set[str]:
 
 def gitignore_step(root: Path) -> dict[str, str] | None:
     """The lines .gitignore lacks; printed only: the user's .gitignore is never edited."""
-    wanted = ["app.db", ".env"]
+    wanted = ["app.db", "app.db-wal", "app.db-shm", ".env"]
     missing = [name for name in wanted if name not in ignored_names(root, wanted)]
     if not missing:
         return None
     verb = "add these lines to" if (root / ".gitignore").is_file() else "create"
     return {
-        "title": f"Keep the SQLite file and your settings out of git: {verb} .gitignore (app.db "
-        "is the database the app creates when DATABASE_URL is not set; .env holds "
-        "DATABASE_URL, password included):",
+        "title": f"Keep the SQLite files and your settings out of git: {verb} .gitignore (app.db "
+        "is the database the app creates when DATABASE_URL is not set, app.db-wal and "
+        "app.db-shm the files SQLite keeps beside it in WAL mode; .env holds DATABASE_URL, "
+        "password included):",
         "code": "\n".join(missing),
     }
 
@@ -81,6 +84,13 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
     app = layout.app
     where = app.path.relative_to(layout.root).as_posix()
     steps = []
+    if changes.done:
+        steps.append(
+            {
+                "title": f"Already in {where}, nothing to do for these:",
+                "code": changes.done,
+            }
+        )
     if changes.imports:
         steps.append({"title": f"Add these imports to {where}:", "code": changes.imports})
     factory = app.factory
@@ -130,27 +140,86 @@ def app_steps(layout: Layout, changes: AppChanges) -> list[dict[str, str]]:
     return steps
 
 
-def pytest_step(layout: Layout) -> dict[str, str]:
-    path = layout.import_root.relative_to(layout.root).as_posix()
-    snippet = (
-        "[tool.pytest.ini_options]\n"
-        f'pythonpath = ["{path}"]\n'
-        'testpaths = ["tests"]\n'
-        'asyncio_mode = "auto"\n'
-        'asyncio_default_fixture_loop_scope = "session"\n'
-        'asyncio_default_test_loop_scope = "session"\n'
-    )
+def _pytest_settings(layout: Layout) -> dict[str, str | list[str]]:
+    return {
+        "pythonpath": [layout.import_root.relative_to(layout.root).as_posix()],
+        "testpaths": ["tests"],
+        "asyncio_mode": "auto",
+        "asyncio_default_fixture_loop_scope": "session",
+        "asyncio_default_test_loop_scope": "session",
+    }
+
+
+def _toml_value(value: str | list[str]) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{item}"' for item in value) + "]"
+    return f'"{value}"'
+
+
+def _has_setting(present: dict[str, object], key: str, value: str | list[str]) -> bool:
+    """Whether present (the project's pytest settings) already sets key as the tests need."""
+    have = present.get(key)
+    if isinstance(value, list):
+        items = have.split() if isinstance(have, str) else have
+        return isinstance(items, list) and all(item in items for item in value)
+    return have == value
+
+
+def _ini_settings(path: Path) -> dict[str, object] | None:
+    """The [pytest] section of a pytest.ini, or None when there is no such file."""
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        data = tomllib.loads((layout.root / "pyproject.toml").read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    return dict(parser["pytest"]) if parser.has_section("pytest") else {}
+
+
+def pytest_step(layout: Layout) -> dict[str, str]:
+    """The pytest settings the copied tests need, where pytest reads them, less those set."""
+    wanted = _pytest_settings(layout)
+    why = (
+        "(the copied tests need pytest-asyncio's auto mode and one event loop per session, "
+        "shared by the engine fixture and the tests)"
+    )
+    # pytest reads pytest.ini before pyproject.toml: settings there win
+    ini = _ini_settings(layout.root / "pytest.ini")
+    if ini is not None:
+        missing = {k: v for k, v in wanted.items() if not _has_setting(ini, k, v)}
+        if not missing:
+            return {"title": f"pytest.ini already has the pytest settings {why}.", "code": ""}
+        lines = [f"{k} = {' '.join(v) if isinstance(v, list) else v}" for k, v in missing.items()]
+        return {
+            "title": f"Set these keys in the [pytest] section of pytest.ini {why}:",
+            "code": "[pytest]\n" + "\n".join(lines) + "\n",
+        }
+    pyproject = layout.root / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
-    has_table = "ini_options" in data.get("tool", {}).get("pytest", {})
-    verb = "Merge these keys into the [tool.pytest.ini_options] of" if has_table else "Add to"
-    return {
-        "title": f"{verb} pyproject.toml (the copied tests need pytest-asyncio's auto mode and "
-        "one event loop per session, shared by the engine fixture and the tests):",
-        "code": snippet,
-    }
+    table = data.get("tool", {}).get("pytest", {}).get("ini_options")
+    present = table if isinstance(table, dict) else {}
+    missing = {k: v for k, v in wanted.items() if not _has_setting(present, k, v)}
+    if not missing:
+        return {"title": f"pyproject.toml already has the pytest settings {why}.", "code": ""}
+    snippet = "[tool.pytest.ini_options]\n" + "".join(
+        f"{k} = {_toml_value(v)}\n" for k, v in missing.items()
+    )
+    if not pyproject.is_file():
+        verb = (
+            "Create pyproject.toml with these lines; this table alone is a complete file, and "
+            "pytest reads its settings from it"
+        )
+    elif table is not None:
+        verb = "Set these keys in the [tool.pytest.ini_options] table of pyproject.toml"
+    else:
+        verb = "Add these lines to pyproject.toml"
+    return {"title": f"{verb} {why}:", "code": snippet}
 
 
 def migration_step(revision_copied: bool, tool: Tool) -> dict[str, str]:
@@ -169,10 +238,11 @@ def migration_step(revision_copied: bool, tool: Tool) -> dict[str, str]:
     }
 
 
-# createdb connects as the operating system's user, so the URL names that user too
+# the role named in both lines: without -U, createdb connects as the operating system's user,
+# which need not be a PostgreSQL role (root in a container is not one)
 TEST_DATABASE = (
-    "createdb -h localhost app_test\n"
-    'export TEST_POSTGRES_URL="postgresql+asyncpg://$USER@localhost:5432/app_test"\n'
+    "createdb -h localhost -U postgres app_test\n"
+    'export TEST_POSTGRES_URL="postgresql+asyncpg://postgres@localhost:5432/app_test"\n'
 )
 
 
@@ -180,22 +250,36 @@ def test_step(tool: Tool) -> dict[str, str]:
     return {
         "title": "Run the tests on both backends. Give PostgreSQL a database of the tests' own: "
         "the fixtures drop and create the model tables in it (without TEST_POSTGRES_URL they use "
-        "the local server's `test` database; `-m sqlite` runs SQLite only):",
+        "the local server's `test` database; `-m sqlite` runs SQLite only). `postgres` is the "
+        "PostgreSQL role in both lines: use yours in both if it differs (with a password: "
+        "postgres:PASSWORD@ in the URL):",
         "code": TEST_DATABASE + (f"{tool.run}pytest" if tool.run else "python -m pytest"),
     }
 
 
-def conflict_step(conflicts: list[tuple[Path, Path, str]], root: Path) -> dict[str, str] | None:
+def conflict_step(
+    conflicts: list[tuple[Path, Path, str]], root: Path, edited: Collection[Path] = ()
+) -> dict[str, str] | None:
     lines = []
     for path, proposed, state in conflicts:
         rel, new = path.relative_to(root).as_posix(), proposed.relative_to(root).as_posix()
         if state == "blocked":
             lines.append(f"{new} already exists with other content: move it away and rerun")
+        elif path in edited:
+            lines.append(
+                f"{rel}: yours is kept as you edited it, nothing to do; {new} is the skill's "
+                f"version, to compare only if you want it; delete {new}"
+            )
         else:
             lines.append(f"merge {new} into {rel} (yours was kept), then delete {new}")
     if not lines:
         return None
-    return {"title": "Merge the files that already existed:", "code": "\n".join(lines)}
+    title = (
+        "Your edits to files an earlier run wrote are kept:"
+        if all(path in edited and state != "blocked" for path, _, state in conflicts)
+        else "Merge the files that already existed:"
+    )
+    return {"title": title, "code": "\n".join(lines)}
 
 
 def render(steps: list[dict[str, str]]) -> str:
