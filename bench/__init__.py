@@ -5,8 +5,6 @@ the import path the way pytest's `pythonpath` does for the tests, and the HTTP c
 server processes the same path through PYTHONPATH.
 """
 
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-# the asset app is imported as `app`, the way an agent's project imports it
-ASSETS = ROOT / "assets"
+# the asset app is imported as `app` from ASSETS, the way an agent's project imports it
+from tests.helpers import ASSETS as ASSETS
+from tests.helpers import ROOT as ROOT

@@ -4,18 +4,16 @@ The PostgreSQL server, its URL and the way to run SQL on it are the test suite's
 (tests/databases.py), so the bench and the tests agree on where the server is.
 """
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import models  # noqa: F401  (registers the tables on Base.metadata)
 from app.db import Base
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
-from tests.databases import DEFAULT_SERVER_URL, dsn, run_sql
+from tests.databases import DEFAULT_SERVER_URL, drop_database, dsn, new_database
 
 SERVER_URL = DEFAULT_SERVER_URL
 BACKENDS = ("sqlite", "postgresql")
@@ -34,16 +32,13 @@ async def open_backend(name: str, tmpdir: Path, server_url: str = SERVER_URL) ->
     if name == "sqlite":
         path = tmpdir / "bench.db"
         return Backend(name, f"sqlite+aiosqlite:///{path}", str(path))
-    db = f"bench_{uuid.uuid4().hex[:10]}"
-    await run_sql(server_url, f'CREATE DATABASE "{db}"')
-    url = make_url(server_url).set(database=db).render_as_string(hide_password=False)
+    url = await new_database(server_url, "bench")
     return Backend(name, url, dsn(url))
 
 
 async def close_backend(backend: Backend, server_url: str = SERVER_URL) -> None:
     if backend.name == "postgresql":
-        db = make_url(backend.url).database
-        await run_sql(server_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await drop_database(backend.url, server_url)
     else:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(backend.raw + suffix).unlink(missing_ok=True)

@@ -7,43 +7,45 @@ with the same fixtures (assets/tests/conftest.py, loaded once as a plugin).
 import asyncio
 import os
 import pathlib
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.databases import (
     BACKENDS,
     DEFAULT_SERVER_URL,
     create_database,
     drop_database,
-    run_sql,
+    new_database,
 )
 
-pytest_plugins = ["assets.tests.conftest"]
+# fixtures for more than one folder, and the fault tests' PgBouncer and proxy
+pytest_plugins = [
+    "assets.tests.conftest",
+    "tests.fixtures",
+    "tests.reliability.pgbouncer",
+    "tests.reliability.proxy",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # a database of its own keeps concurrent runs (and benchmarks) on this server apart
     if os.environ.get("TEST_POSTGRES_URL") or hasattr(config, "workerinput"):
         return
-    name = f"skill_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(run_sql(DEFAULT_SERVER_URL, f'CREATE DATABASE "{name}"'))
+        url = asyncio.run(new_database(DEFAULT_SERVER_URL, "skill_test"))
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return  # the engine fixture reports the unreachable server (skip, or fail in CI)
-    url = make_url(DEFAULT_SERVER_URL).set(database=name).render_as_string(hide_password=False)
     os.environ["TEST_POSTGRES_URL"] = url
-    config.stash[_created] = name
+    config.stash[_created] = url
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    name = config.stash.get(_created, None)
-    if name:
+    url = config.stash.get(_created, None)
+    if url:
         os.environ.pop("TEST_POSTGRES_URL", None)
-        asyncio.run(run_sql(DEFAULT_SERVER_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(url, DEFAULT_SERVER_URL))
 
 
 _created = pytest.StashKey[str]()

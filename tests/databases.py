@@ -34,21 +34,28 @@ async def run_sql(url: str, *statements: str) -> None:
         await conn.close()
 
 
+async def new_database(server: str, prefix: str = "skill", owner: str | None = None) -> str:
+    """Create an empty database on server and return its URL (the bench's way in; a test
+    calls create_database)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    owned = f' OWNER "{owner}"' if owner else ""
+    await run_sql(server, f'CREATE DATABASE "{name}"{owned}')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 async def create_database(prefix: str = "skill", owner: str | None = None) -> str:
     """Create an empty database on the test server and return its URL; skip the test when the
     server cannot be reached, or fail it when CI=true."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    owned = f' OWNER "{owner}"' if owner else ""
     try:
-        await run_sql(server_url(), f'CREATE DATABASE "{name}"{owned}')
+        return await new_database(server_url(), prefix, owner)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         reason = f"postgresql: cannot create a database on the test server: {exc}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    return make_url(server_url()).set(database=name).render_as_string(hide_password=False)
 
 
-async def drop_database(url: str) -> None:
+async def drop_database(url: str, server: str | None = None) -> None:
+    """Drop the database of url, from server (default: the test server)."""
     name = make_url(url).database
-    await run_sql(server_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await run_sql(server or server_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,11 +2,16 @@
 
 Servers of their own, and a free port for them, are in tests/servers.py."""
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -66,3 +71,18 @@ def run_with_closed_stdout(
         )
     finally:
         os.close(writer)
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/NAME.py imported as a module: scripts/ is on pytest's pythonpath, as a script's
+    own folder is on its sys.path when it runs."""
+    return importlib.import_module(name)
+
+
+async def count_users(engine: AsyncEngine) -> int:
+    """The rows of the users table, read in a session of its own."""
+    # imported here: the script tests import their own projects' `app`, so this module must not
+    from app.models import User
+
+    async with AsyncSession(engine) as session:
+        return (await session.scalar(select(func.count()).select_from(User))) or 0

@@ -59,7 +59,7 @@ async def test_tuple_of_bound_values_compares_cursor_offset_as_text_on_sqlite(
         .order_by(Post.created_at.desc())
     )
     titles = (await session.scalars(stmt)).all()
-    if session.bind.dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":
         # PostgreSQL compares timestamptz values as instants, whatever the offset
         assert titles == ["12", "11"]
         return

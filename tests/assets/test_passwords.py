@@ -4,15 +4,7 @@ The suite hashes at argon2's cheapest setting (the autouse fixture in assets/tes
 the test marked production_hashing runs the app's real parameters.
 """
 
-import base64
 import hashlib
-import json
-import os
-import secrets
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
@@ -21,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import repository, security
 from app.schemas import UserCreate
+from tests.passwords import scrypt_hash, verify_under_memory_limit
 
-ROOT = Path(__file__).resolve().parents[2]
 ADA = UserCreate(email="ada@example.com", name="Ada", password="analytical-engine")
 
 
@@ -33,14 +25,6 @@ def naive_verify(password: str, hashed: str) -> bool:
         return security.hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def scrypt_hash(password: str, n: int) -> str:
-    """A hash in the format security.py wrote before Argon2id: 'scrypt$n$r$p$salt$hash'."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, maxmem=2**30)
-    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
-    return f"scrypt${n}$8$1${encoded[0]}${encoded[1]}"
 
 
 class RecordingHasher(PasswordHasher):
@@ -75,46 +59,6 @@ def test_verify_password_raises_for_a_hash_it_cannot_read() -> None:
         assert naive_verify("pw", broken) is False
         with pytest.raises((InvalidHashError, VerificationError)):
             security.verify_password("pw", broken)
-
-
-MEMORY_LIMITED = textwrap.dedent(
-    """
-    import json, resource, traceback
-    from argon2.exceptions import VerificationError
-    from app import security
-
-    # a hash whose memory cost (1 GiB) the process cannot allocate: a worker in a 512 MiB
-    # container, after the cost was raised on a larger one
-    hashed = "$argon2id$v=19$m=1048576,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$" + "A" * 43
-    resource.setrlimit(resource.RLIMIT_AS, (512 * 2**20, 512 * 2**20))
-    outcome = {}
-    try:
-        security.hasher.verify(hashed, "pw")
-    except VerificationError:
-        outcome["naive"] = False  # what naive_verify answers
-    try:
-        security.verify_password("pw", hashed)
-    except VerificationError as exc:
-        outcome["taught"] = "".join(traceback.format_exception_only(exc)).strip()
-    print(json.dumps(outcome))
-    """
-)
-
-
-def verify_under_memory_limit() -> dict[str, object]:
-    """What a naive verify and verify_password answer for a hash the process cannot afford."""
-    env = os.environ | {"PYTHONPATH": str(ROOT / "assets")}
-    result = subprocess.run(
-        [sys.executable, "-c", MEMORY_LIMITED],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    outcome: dict[str, object] = json.loads(result.stdout)
-    return outcome
 
 
 def test_verify_password_raises_when_memory_cannot_be_allocated() -> None:

@@ -133,7 +133,7 @@ async def test_eager_defaults_returns_server_onupdate_value(
 
 
 async def test_server_now_is_the_transaction_start_on_postgresql(stamped: AsyncSession) -> None:
-    if stamped.bind.dialect.name != "postgresql":
+    if stamped.get_bind().dialect.name != "postgresql":
         pytest.skip("sqlite: CURRENT_TIMESTAMP is read per statement, not per transaction")
     server, python = EagerStamped(note="a"), PythonStamped(note="a")
     stamped.add_all([server, python])
@@ -148,7 +148,7 @@ async def test_server_now_is_the_transaction_start_on_postgresql(stamped: AsyncS
 
 
 async def test_server_now_has_whole_seconds_on_sqlite(stamped: AsyncSession) -> None:
-    if stamped.bind.dialect.name != "sqlite":
+    if stamped.get_bind().dialect.name != "sqlite":
         pytest.skip("postgresql: now() keeps microseconds")
     server = EagerStamped(note="a")
     stamped.add(server)
@@ -182,16 +182,16 @@ async def test_updated_at_order_under_concurrent_updates(
     async with factory() as first, factory() as second:
         # the first PATCH's transaction starts, then the second PATCH runs and commits
         async with first.begin():
-            slow = await first.get_one(model, 1)
+            slow: EagerStamped | PythonStamped = await first.get_one(model, 1)
             async with second.begin():
-                fast = await second.get_one(model, 1)
+                fast: EagerStamped | PythonStamped = await second.get_one(model, 1)
                 fast.note = "second"
             second_time = fast.updated_at
             await first.refresh(slow)
             slow.note = "first, committed last"
         last_time = slow.updated_at
     async with factory() as session:
-        stored = await session.get_one(model, 1)
+        stored: EagerStamped | PythonStamped = await session.get_one(model, 1)
     assert stored.note == "first, committed last"
     if model is EagerStamped:
         # the last write carries the earlier time: updated_at went backwards

@@ -24,7 +24,7 @@ SQLITE_ONLY_USERS = [("nul@example.com", "nul\x00byte"), ("long@example.com", "n
 
 
 async def seed(session: AsyncSession) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    users = USERS + (SQLITE_ONLY_USERS if session.bind.dialect.name == "sqlite" else [])
+    users = USERS + (SQLITE_ONLY_USERS if session.get_bind().dialect.name == "sqlite" else [])
     for email, name in users:
         await session.execute(
             text("INSERT INTO users (email, name, hashed_password) VALUES (:email, :name, 'x')"),

@@ -17,8 +17,7 @@ from bench.cases import CASES
 from bench.cli import main
 from bench.db import SERVER_URL
 from tests.databases import BACKENDS, dsn
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def _require_postgresql() -> None:

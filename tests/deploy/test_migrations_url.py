@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.migrations.support import project, table_names  # noqa: F401
+from tests.migrating import table_names
 
 # the app's URL: a pooler that the migrations must not use, here a port where nothing listens
 POOLER_URL = "postgresql+asyncpg://app@127.0.0.1:1/app"
@@ -24,7 +24,7 @@ def upgrade(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_migrate_over_migrations_url_not_app_url(
-    project: Path,  # noqa: F811
+    project: Path,
     empty_database_url: str,
 ) -> None:
     result = upgrade(project, DATABASE_URL=POOLER_URL, MIGRATIONS_DATABASE_URL=empty_database_url)
@@ -33,7 +33,7 @@ async def test_migrate_over_migrations_url_not_app_url(
 
 
 async def test_migrate_over_app_url_without_migrations_url(
-    project: Path,  # noqa: F811
+    project: Path,
     empty_database_url: str,
 ) -> None:
     # the same command without MIGRATIONS_DATABASE_URL goes to DATABASE_URL, and fails there

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from httpx import ASGITransport, AsyncClient
 from patterns import read_replicas
@@ -128,7 +128,7 @@ async def test_read_from_replica_until_request_writes(
     # read-your-writes: after the flush the session reads from the primary, row included
     assert await session.scalar(IN_RECOVERY) is False
     assert await session.scalar(select(User.name).where(User.email == "own@example.com")) == "Own"
-    await sessions.aclose()
+    await sessions.aclose()  # type: ignore[attr-defined]  # an async generator
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -138,7 +138,7 @@ async def test_write_requests_read_from_primary(
     sessions = routed_session(*engines)(request(method))
     session = await anext(sessions)
     assert await session.scalar(IN_RECOVERY) is False
-    await sessions.aclose()
+    await sessions.aclose()  # type: ignore[attr-defined]  # an async generator
 
 
 async def test_read_after_write_in_other_request_may_lag(
@@ -179,7 +179,7 @@ async def test_read_from_primary_while_replica_is_down(
     sessions = routed_session(*engines)(request("GET"))
     session = await anext(sessions)
     assert await session.scalar(IN_RECOVERY) is False
-    await sessions.aclose()
+    await sessions.aclose()  # type: ignore[attr-defined]  # an async generator
     replica_server.start()
     # connections made to the primary in the replica's place try the replica again once
     # RETRY_REPLICA_AFTER has passed: here at once
@@ -187,4 +187,4 @@ async def test_read_from_primary_while_replica_is_down(
     sessions = routed_session(*engines)(request("GET"))
     session = await anext(sessions)
     assert await session.scalar(IN_RECOVERY) is True
-    await sessions.aclose()
+    await sessions.aclose()  # type: ignore[attr-defined]  # an async generator

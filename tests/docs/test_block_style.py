@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.docs._markdown import all_blocks
+from tests.markdown import all_blocks
 
 
 def test_runnable_blocks_pass_ruff(tmp_path: Path) -> None:

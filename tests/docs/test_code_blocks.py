@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs._markdown import ROOT, Block, all_blocks, doc_files
+from tests.helpers import ROOT
+from tests.markdown import Block, all_blocks, doc_files
 
 BLOCKS = all_blocks()
 EXCERPTS = [b for b in BLOCKS if "excerpt" in b.attrs]

@@ -5,16 +5,14 @@ in scripts/ has), so nothing else runs. A script that does not exist fails the t
 """
 
 import contextlib
-import importlib
 import io
-from types import ModuleType
 
 import pytest
 from alembic.config import CommandLine
 
 from _lib.cli import UsageError
-from tests.docs._markdown import (
-    ROOT,
+from tests.helpers import SCRIPTS, load_script
+from tests.markdown import (
     alembic_invocations,
     doc_files,
     linked_files,
@@ -47,15 +45,10 @@ SCRIPT_COMMANDS = _script_commands()
 ALEMBIC_COMMANDS = _alembic_commands()
 
 
-def load_script(name: str) -> ModuleType:
-    path = ROOT / "scripts" / f"{name}.py"
-    assert path.is_file(), f"scripts/{name}.py is shown in the docs but does not exist"
-    # scripts/ is on pytest's pythonpath, as a script's own folder is on its sys.path
-    return importlib.import_module(name)
-
-
 def parse_script_args(name: str, args: list[str]) -> tuple[bool, str]:
     """(parsed, error text) for `scripts/NAME.py args`, run through the script's parser."""
+    path = SCRIPTS / f"{name}.py"
+    assert path.is_file(), f"scripts/{name}.py is shown in the docs but does not exist"
     module = load_script(name)
     assert hasattr(module, "build_parser"), f"scripts/{name}.py has no build_parser()"
     stdout = io.StringIO()

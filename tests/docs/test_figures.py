@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs._markdown import ROOT, doc_files, prose
+from tests.helpers import ROOT
+from tests.markdown import doc_files, prose
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")

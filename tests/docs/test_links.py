@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs._markdown import ROOT, heading_anchors, linked_files, links
+from tests.helpers import ROOT
+from tests.markdown import heading_anchors, linked_files, links
 
 FILES = linked_files()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs._markdown import ROOT
+from tests.helpers import ROOT
 
 MAP = ROOT / "tests" / "README.md"
 _TEST_ID = re.compile(r"^(?P<path>tests/[\w/]+\.py)::(?P<name>test_\w+)(?:\[(?P<param>[^\]]+)\])?$")

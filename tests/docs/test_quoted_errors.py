@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, lazyload, mapped_column
 
 from app.models import Post, User
-from tests.docs._markdown import ROOT, blocks
+from tests.helpers import ROOT
+from tests.markdown import blocks
 
 # an exception line, or MissingGreenlet's message, whose class differs by backend (SQLite wraps
 # it in StatementError)

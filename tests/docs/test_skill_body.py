@@ -2,7 +2,7 @@
 
 import re
 
-from tests.docs._markdown import ROOT
+from tests.helpers import ROOT
 
 MAX_LINES = 250
 MAX_TOKENS = 3000

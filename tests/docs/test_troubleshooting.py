@@ -35,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    insert,
     select,
     text,
 )
@@ -55,17 +56,6 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine as create_app_engine
 from app.main import app as asset_app
 from app.models import User
-from tests.docs._markdown import ROOT
-from tests.docs.troubleshooting_doc import (
-    DOC,
-    assert_quoted,
-    diff_lines,
-    quote,
-    quote_pattern,
-    quoted_errors,
-    sections,
-    stripped_lines,
-)
 from tests.docs.troubleshooting_support import (
     POSTGRESQL_ONLY,
     SQLITE_ONLY,
@@ -74,7 +64,6 @@ from tests.docs.troubleshooting_support import (
     Shelf,
     commit_in_savepoint_then_roll_back,
     count_counters,
-    count_users,
     create_counter_table,
     drop_unique_constraint,
     failing_factory,
@@ -85,9 +74,20 @@ from tests.docs.troubleshooting_support import (
     run_in_new_loop,
     run_pytest_project,
     select_one,
-    shown,
     sqlite_engine,
     url_of,
+)
+from tests.helpers import ROOT, count_users
+from tests.troubleshooting_doc import (
+    DOC,
+    assert_quoted,
+    diff_lines,
+    quote,
+    quote_pattern,
+    quoted_errors,
+    sections,
+    shown,
+    stripped_lines,
 )
 
 # MissingGreenlet
@@ -310,13 +310,8 @@ async def test_share_session_between_tasks_raises_another_operation_in_progress(
 
 
 async def test_give_each_task_its_own_session(engine: AsyncEngine) -> None:
-    factory = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def count_users() -> int:
-        async with factory() as session:
-            return (await session.scalar(select(func.count()).select_from(User))) or 0
-
-    assert await asyncio.gather(*(count_users() for _ in range(5))) == [0] * 5
+    # count_users opens a session of its own on each call
+    assert await asyncio.gather(*(count_users(engine) for _ in range(5))) == [0] * 5
 
 
 # Can't emit DROP CONSTRAINT
@@ -462,9 +457,7 @@ async def test_nul_character_in_text_raises_invalid_byte_sequence(
 ) -> None:
     with pytest.raises(SQLAlchemyError) as caught:
         await connection.execute(
-            User.__table__.insert().values(
-                email="a\x00b@example.com", name="Ada", hashed_password="x"
-            )
+            insert(User).values(email="a\x00b@example.com", name="Ada", hashed_password="x")
         )
     assert_quoted("invalid-byte-sequence-for-encoding-utf8-0x00", shown(caught.value))
 
@@ -673,7 +666,7 @@ def test_quote_pgbouncer_errors_the_reliability_test_asserts() -> None:
 
 # the document itself
 
-REPRODUCED: dict[str, list[Callable[..., object]]] = {
+REPRODUCED: dict[str, list[Callable[..., object] | str]] = {
     "missinggreenlet": [
         test_read_attribute_after_commit_raises_missing_greenlet,
         test_read_server_onupdate_value_after_update_raises_missing_greenlet,
@@ -724,12 +717,25 @@ REPRODUCED: dict[str, list[Callable[..., object]]] = {
 }
 
 
-def reproduced() -> dict[str, list[Callable[..., object]]]:
+def reproduced() -> dict[str, list[Callable[..., object] | str]]:
     """REPRODUCED, and the REPRODUCED of each tests/docs/test_troubleshooting_<topic>.py."""
-    found = dict(REPRODUCED)
+    found: dict[str, list[Callable[..., object] | str]] = dict(REPRODUCED)
     for path in sorted(Path(__file__).parent.glob("test_troubleshooting_*.py")):
         found |= importlib.import_module(f"tests.docs.{path.stem}").REPRODUCED
     return found
+
+
+def source_of(test: Callable[..., object] | str) -> str:
+    """A test's source: a function of this folder, or "path::function" in another, read from
+    its file without importing it."""
+    if not isinstance(test, str):
+        return inspect.getsource(test)
+    path, name = test.split("::")
+    source = (ROOT / path).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return ast.get_source_segment(source, node) or ""
+    raise AssertionError(f"{test} is not a test function")
 
 
 def test_reproduce_every_section() -> None:
@@ -740,7 +746,7 @@ def test_reproduce_every_section() -> None:
 def test_match_every_quoted_error_in_a_test() -> None:
     tests = reproduced()
     for (section, index), _text in quoted_errors().items():
-        sources = [inspect.getsource(test) for test in tests.get(section, [])]
+        sources = [source_of(test) for test in tests.get(section, [])]
         # assert_quoted(...) matches a failure; quote(...) compares with another test's pattern
         calls = (f'assert_quoted("{section}"', f'quote("{section}"')
         used = [

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import DependencyScopeError
@@ -20,12 +20,9 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 from app.models import User
 from tests.databases import create_database, drop_database, dsn
-from tests.docs.troubleshooting_doc import assert_quoted
-from tests.docs.troubleshooting_support import POSTGRESQL_ONLY, shown, url_of
-from tests.reliability import test_error_causes, test_pgbouncer_timeouts
-
-# a table of the test's own, from the fault tests' fixtures
-from tests.reliability.conftest import scratch_table  # noqa: F401
+from tests.docs.troubleshooting_support import POSTGRESQL_ONLY, url_of
+from tests.provoke import serialization_failure
+from tests.troubleshooting_doc import assert_quoted, shown
 
 
 @POSTGRESQL_ONLY
@@ -40,7 +37,7 @@ async def test_slow_statement_raises_statement_timeout(engine: AsyncEngine) -> N
 @POSTGRESQL_ONLY
 async def test_alter_waiting_for_a_lock_raises_lock_timeout(
     engine: AsyncEngine,
-    scratch_table: str,  # noqa: F811
+    scratch_table: str,
 ) -> None:
     async with engine.connect() as holder, engine.connect() as migration:
         # a transaction in progress reads the table
@@ -54,10 +51,10 @@ async def test_alter_waiting_for_a_lock_raises_lock_timeout(
 @POSTGRESQL_ONLY
 async def test_concurrent_update_raises_serialization_failure(
     engine: AsyncEngine,
-    scratch_table: str,  # noqa: F811
+    scratch_table: str,
 ) -> None:
     with pytest.raises(DBAPIError) as caught:
-        await test_error_causes.serialization_failure(engine, scratch_table)
+        await serialization_failure(engine, scratch_table)
     assert_quoted("could-not-serialize-access-due-to-concurrent-update", shown(caught.value))
 
 
@@ -73,6 +70,7 @@ async def test_session_ended_by_idle_in_transaction_timeout_raises_connection_cl
         async with short.connect() as conn:
             await conn.execute(text("SELECT 1"))
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
             # the transaction sits idle, as a handler awaiting something else leaves it, until
             # the server ends the session and this client has read the closed socket (before
             # that, asyncpg may have read only the server's message: tests/reliability/
@@ -137,7 +135,8 @@ def test_plain_or_function_scoped_dependency_may_take_session_dep() -> None:
     assert route_with(get_current_user, scope="function").routes
 
 
-REPRODUCED: dict[str, list[Callable[..., object]]] = {
+# a test in another folder is named by its pytest id, path::function
+REPRODUCED: dict[str, list[Callable[..., object] | str]] = {
     "canceling-statement-due-to-statement-timeout": [test_slow_statement_raises_statement_timeout],
     "canceling-statement-due-to-lock-timeout": [test_alter_waiting_for_a_lock_raises_lock_timeout],
     "could-not-serialize-access-due-to-concurrent-update": [
@@ -147,10 +146,12 @@ REPRODUCED: dict[str, list[Callable[..., object]]] = {
         test_session_ended_by_idle_in_transaction_timeout_raises_connection_closed
     ],
     "this-connection-is-closed": [
-        test_pgbouncer_timeouts.test_checkout_ping_failing_twice_raises_invalid_request_error
+        "tests/reliability/test_pgbouncer_timeouts.py::"
+        "test_checkout_ping_failing_twice_raises_invalid_request_error"
     ],
     "unsupported-startup-parameter-statement_timeout": [
-        test_pgbouncer_timeouts.test_server_timeouts_as_startup_parameters_are_refused_by_pgbouncer
+        "tests/reliability/test_pgbouncer_timeouts.py::"
+        "test_server_timeouts_as_startup_parameters_are_refused_by_pgbouncer"
     ],
     "no-such-table-relation-does-not-exist": [
         test_query_on_unmigrated_database_raises_no_such_table

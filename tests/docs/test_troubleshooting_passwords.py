@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from app import security
-from tests.assets.test_passwords import scrypt_hash, verify_under_memory_limit
-from tests.docs.troubleshooting_doc import assert_quoted
+from tests.passwords import scrypt_hash, verify_under_memory_limit
+from tests.troubleshooting_doc import assert_quoted
 
 
 def test_verify_with_too_little_memory_raises_memory_allocation_error() -> None:

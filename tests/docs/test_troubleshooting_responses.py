@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import User
 from app.schemas import UserBase, UserPublic
-from tests.docs.troubleshooting_doc import assert_quoted
+from tests.troubleshooting_doc import assert_quoted
 
 
 class NaiveUserPublic(UserBase):

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,8 +30,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     event,
-    func,
-    select,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -59,11 +56,6 @@ SQLITE_ONLY = pytest.mark.parametrize(
     [pytest.param("sqlite_url", id="sqlite", marks=pytest.mark.sqlite)],
     indirect=True,
 )
-
-
-def shown(exc: BaseException) -> str:
-    """The exception as the user sees it at the end of a traceback, with its causes."""
-    return "".join(traceback.format_exception(exc))
 
 
 @contextmanager
@@ -265,11 +257,6 @@ def failing_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(
         engine, expire_on_commit=False, sync_session_class=FailingCommitSession
     )
-
-
-async def count_users(engine: AsyncEngine) -> int:
-    async with AsyncSession(engine) as session:
-        return (await session.scalar(select(func.count()).select_from(User))) or 0
 
 
 def user_body() -> dict[str, str]:

@@ -9,14 +9,8 @@ from alembic import command
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 
-from tests.migrations.support import (
-    alembic,
-    alembic_config,
-    check_migrations,
-    create_database,
-    drop_database,
-    tables,
-)
+from tests.databases import create_database, drop_database
+from tests.migrating import alembic, alembic_config, check_migrations, tables
 
 APP_TABLES = {"users", "posts", "alembic_version"}
 

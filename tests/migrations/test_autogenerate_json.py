@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import inspect, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.migrations.support import alembic, create_database, drop_database
+from tests.databases import create_database, drop_database
+from tests.migrating import alembic
 
 PORTABLE = """
 

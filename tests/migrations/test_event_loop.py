@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
-from tests.migrations.support import alembic_config, table_names
+from tests.migrating import alembic_config, table_names
 
 
 async def test_upgrade_inside_running_event_loop(project: Path, empty_database_url: str) -> None:

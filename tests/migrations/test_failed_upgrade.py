@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.migrations.support import alembic, tables
-from tests.reliability.revisions import add_revision
+from tests.migrating import add_revision, alembic, tables
 
 BROKEN = "ffff00000001"
 HALF = (

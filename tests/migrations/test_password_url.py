@@ -7,22 +7,16 @@ import os
 import uuid
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, make_url
 
-from tests.migrations.support import (
-    CHECK_MIGRATIONS,
-    alembic_config,
-    create_database,
-    drop_database,
-    dsn,
-    run_sql,
-    server_url,
-)
-from tests.scripts.check_db_cluster import ClusterUnavailable, scram_cluster
+from tests.databases import create_database, drop_database, dsn, run_sql, server_url
+from tests.helpers import load_script
+from tests.migrating import alembic_config
+from tests.servers import ServerUnavailable, scram_cluster
 
 PASSWORD = "pa%ss@wo:rd%25"
 
@@ -33,16 +27,6 @@ async def fetch(url: str, sql: str) -> list[object]:
         return [row[0] for row in await conn.fetch(sql)]
     finally:
         await conn.close()
-
-
-def load_script():  # type: ignore[no-untyped-def]
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("check_migrations", CHECK_MIGRATIONS)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.postgresql
@@ -68,7 +52,7 @@ def test_migrate_with_percent_and_at_in_password_postgresql(
     try:
         assert make_url(url).password == PASSWORD
 
-        code = load_script().main([str(project), "--url", url])
+        code = load_script("check_migrations").main([str(project), "--url", url])
 
         captured = capsys.readouterr()
         assert code == 0, captured.out + captured.err
@@ -106,7 +90,7 @@ def test_migrate_on_server_that_checks_percent_and_at_password_postgresql(
     with contextlib.ExitStack() as stack:
         try:
             address = stack.enter_context(scram_cluster(PASSWORD))
-        except ClusterUnavailable as exc:
+        except ServerUnavailable as exc:
             if os.environ.get("CI") == "true":
                 pytest.fail(f"postgresql: {exc}")
             pytest.skip(f"postgresql: {exc}")
@@ -116,8 +100,13 @@ def test_migrate_on_server_that_checks_percent_and_at_password_postgresql(
         asyncio.run(run_sql(server.render_as_string(hide_password=False), "CREATE DATABASE app"))
         wrong = server.set(password=PASSWORD + "x", database="app")
 
-        assert load_script().main([str(project), "--url", url]) == 0
-        assert load_script().main([str(project), "--url", wrong.render_as_string(False)]) == 2
+        assert load_script("check_migrations").main([str(project), "--url", url]) == 0
+        assert (
+            load_script("check_migrations").main(
+                [str(project), "--url", wrong.render_as_string(False)]
+            )
+            == 2
+        )
         captured = capsys.readouterr()
         assert "password authentication failed" in captured.err
         assert "fix the user, password or database name in --url" in captured.err

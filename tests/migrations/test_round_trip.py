@@ -6,7 +6,8 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
-from tests.migrations.support import BACKENDS, alembic, alembic_config, tables
+from tests.databases import BACKENDS
+from tests.migrating import alembic, alembic_config, tables
 
 APP_TABLES = {"users", "posts", "alembic_version"}
 

@@ -9,43 +9,30 @@ from alembic import command
 from sqlalchemy import inspect, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.migrations.support import alembic_config, check_migrations
+from tests.migrating import FIRST, add_revision, alembic_config, check_migrations
 
-FIRST = "edfeb0c041b3"
 USER_ROW = "(id, email, name, hashed_password) VALUES (1, 'a@example.com', 'Ann', 'x')"
 POST_ROW = "(id, title, content, author_id) VALUES (1, 't', 'c', 1)"
 
-SECOND_REVISION = f'''"""widen user names and make them unique"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "a1b2c3d4e5f6"
-down_revision = "{FIRST}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.alter_column(
-            "name", existing_type=sa.String(100), type_=sa.String(200), existing_nullable=False
-        )
-        batch_op.create_unique_constraint(batch_op.f("uq_users_name"), ["name"])
-
-
-def downgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_users_name"), type_="unique")
-        batch_op.alter_column(
-            "name", existing_type=sa.String(200), type_=sa.String(100), existing_nullable=False
-        )
-'''
+UPGRADE = """
+with op.batch_alter_table("users") as batch_op:
+    batch_op.alter_column(
+        "name", existing_type=sa.String(100), type_=sa.String(200), existing_nullable=False
+    )
+    batch_op.create_unique_constraint(batch_op.f("uq_users_name"), ["name"])
+"""
+DOWNGRADE = """
+with op.batch_alter_table("users") as batch_op:
+    batch_op.drop_constraint(batch_op.f("uq_users_name"), type_="unique")
+    batch_op.alter_column(
+        "name", existing_type=sa.String(200), type_=sa.String(100), existing_nullable=False
+    )
+"""
 
 
 def add_second_revision(project: Path) -> None:
-    (project / "migrations" / "versions" / "2099_01_01_0000-a1b2c3d4e5f6_widen.py").write_text(
-        SECOND_REVISION
+    add_revision(
+        project, "a1b2c3d4e5f6", UPGRADE, DOWNGRADE, "widen user names and make them unique"
     )
     models = project / "app" / "models.py"
     before = "name: Mapped[str] = mapped_column(String(100))"

@@ -83,7 +83,7 @@ async def load_task(session: SessionDep, task_id: uuid.UUID) -> Task:
     task = await session.scalar(stmt)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, TASK_NOT_FOUND)
-    return task
+    return task  # type: ignore[no-any-return]
 
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])

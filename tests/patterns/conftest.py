@@ -12,14 +12,12 @@ import importlib.util
 import re
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -28,8 +26,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from tests.databases import BACKENDS, create_database, drop_database
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_DB = ROOT / "assets" / "app" / "db"
 PATTERNS = ROOT / "assets" / "patterns"
 PACKAGE = "taskapp"
@@ -73,12 +71,13 @@ class _CopiedPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 if not any(isinstance(finder, _CopiedPackage) for finder in sys.meta_path):
     sys.meta_path.insert(0, _CopiedPackage())
 
-from taskapp.db import Base, get_session  # noqa: E402
+from taskapp.db import Base  # noqa: E402
 from taskapp.db.config import DatabaseSettings  # noqa: E402
 from taskapp.db.engine import create_engine  # noqa: E402
 
 import tests.patterns.more_models  # noqa: E402, F401  (registers the tests' other tables)
 from tests.patterns.api import create_app  # noqa: E402  (registers the example's tables)
+from tests.patterns.support import serve  # noqa: E402
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -125,23 +124,6 @@ async def maker(pattern_engine: AsyncEngine) -> AsyncIterator[async_sessionmaker
     async with pattern_engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())
-
-
-@asynccontextmanager
-async def serve(
-    app: FastAPI, factory: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[AsyncClient]:
-    """An HTTP client for app whose requests take their sessions from factory."""
-
-    async def get_test_session() -> AsyncIterator[AsyncSession]:
-        async with factory() as session, session.begin():
-            yield session
-
-    app.dependency_overrides[get_session] = get_test_session
-    # raise_app_exceptions=False: a server error reaches the test as the client sees it, a 500
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
 
 
 @pytest.fixture

@@ -1,11 +1,16 @@
-"""Helpers shared by the pattern tests."""
+"""Helpers shared by the pattern tests (taskapp is importable once tests/patterns/conftest.py
+has loaded)."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from taskapp.db import get_session
 
 
 async def require_backend(maker: async_sessionmaker[AsyncSession], name: str, reason: str) -> None:
@@ -30,3 +35,20 @@ async def race_check_then_insert(
         second.add(row())
         with pytest.raises(IntegrityError):
             await second.commit()
+
+
+@asynccontextmanager
+async def serve(
+    app: FastAPI, factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncClient]:
+    """An HTTP client for app whose requests take their sessions from factory."""
+
+    async def get_test_session() -> AsyncIterator[AsyncSession]:
+        async with factory() as session, session.begin():
+            yield session
+
+    app.dependency_overrides[get_session] = get_test_session
+    # raise_app_exceptions=False: a server error reaches the test as the client sees it, a 500
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

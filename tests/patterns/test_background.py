@@ -15,8 +15,8 @@ from taskapp.db import SessionDep
 from taskapp.db.config import DatabaseSettings
 from taskapp.db.engine import create_engine
 
-from tests.patterns.conftest import serve
 from tests.patterns.more_models import Memo
+from tests.patterns.support import serve
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_run_script_disposes_the_engine(
     monkeypatch.setattr(background, "session_factory", async_sessionmaker(engine))
 
     async def main() -> int:
-        return await run_in_session(lambda s: s.scalar(select(func.count()).select_from(Memo)))
+        return await run_in_session(lambda s: s.scalar(select(func.count()).select_from(Memo)))  # type: ignore[no-any-return]
 
     assert run_script(main) == 0
     # dispose() closed the pool's connections inside the script's own loop

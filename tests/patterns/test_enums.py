@@ -54,11 +54,13 @@ def test_naive_enum_stores_names_and_checks_nothing_on_sqlite() -> None:
     naive = Table("naive", MetaData(), Column("color", Enum(Color)))
     taught = Table("taught", MetaData(), Column("color", enum_type(Color, "color")))
     # Enum(Color): the member name, VARCHAR without CHECK on SQLite, a type on PostgreSQL
+    assert isinstance(naive.c.color.type, Enum)
     assert naive.c.color.type.enums == ["LIGHT_BLUE"]
     assert "CHECK" not in str(CreateTable(naive).compile(dialect=sqlite.dialect()))
+    assert isinstance(taught.c.color.type, Enum)
     assert taught.c.color.type.enums == ["light-blue"]
-    for dialect in (sqlite.dialect(), postgresql.dialect()):
+    for dialect in (sqlite.dialect(), postgresql.dialect()):  # type: ignore[no-untyped-call]
         ddl = str(CreateTable(taught).compile(dialect=dialect))
         assert "VARCHAR(32)" in ddl and "CHECK (color IN ('light-blue'))" in ddl
     native = Table("n", MetaData(), Column("color", enum_type(Color, "color", native=True)))
-    assert "color color" in str(CreateTable(native).compile(dialect=postgresql.dialect()))
+    assert "color color" in str(CreateTable(native).compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]

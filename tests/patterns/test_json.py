@@ -1,6 +1,7 @@
 """JSON columns: what in-place changes are saved, and what the database and the API refuse."""
 
 import json
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -11,15 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from tests.patterns.api import create_app
-from tests.patterns.conftest import serve
 from tests.patterns.models import Task
 from tests.patterns.more_models import Memo
+from tests.patterns.support import serve
 
 
-async def reloaded(session: AsyncSession, model: type[Task] | type[Memo], ident: object) -> dict:
+async def reloaded(
+    session: AsyncSession, model: type[Task] | type[Memo], ident: object
+) -> dict[str, Any]:
     await session.commit()
     session.expunge_all()
-    row = await session.get(model, ident)
+    row: Task | Memo | None = await session.get(model, ident)
     assert row is not None
     return dict(row.details)
 
@@ -48,7 +51,7 @@ async def test_mutable_json_nested_change_needs_flag_modified(session: AsyncSess
     task.details["steps"]["one"] = True
     assert await reloaded(session, Task, task.id) == {"steps": {"one": False}}
 
-    task = await session.get(Task, task.id)
+    task = await session.get(Task, task.id)  # type: ignore[assignment]  # asserted below
     assert task is not None
     task.details["steps"]["one"] = True
     flag_modified(task, "details")

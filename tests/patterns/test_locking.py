@@ -171,7 +171,7 @@ async def test_for_update_renders_nothing_on_sqlite_where_the_write_lock_holds(
             await holder.scalar(select(Memo))
             # the app's engine began with BEGIN IMMEDIATE: no other writer can start, and one
             # that will not wait (timeout 0) is refused at once
-            other = create_async_engine(str(engine.url), connect_args={"timeout": 0})
+            other = create_async_engine(str(engine.engine.url), connect_args={"timeout": 0})
             try:
                 async with other.connect() as conn:
                     with pytest.raises(OperationalError, match="database is locked"):

@@ -12,9 +12,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.migrations.support import alembic, check_migrations, project
-
-__all__ = ["project"]
+from tests.migrating import alembic, check_migrations
 
 HERE = Path(__file__).resolve().parent
 PATTERNS = HERE.parents[1] / "assets" / "patterns"

@@ -118,7 +118,7 @@ async def test_naive_bulk_upsert_fails_or_keeps_stale_updated_at(session: AsyncS
     else:
         from sqlalchemy.dialects import sqlite
 
-        insert = sqlite.insert
+        insert = sqlite.insert  # type: ignore[assignment]  # the dialects' Insert share a shape
     stmt = insert(Memo).values([{"slug": "old", "counter": 9}])
     stmt = stmt.on_conflict_do_update(
         index_elements=["slug"], set_={"counter": stmt.excluded.counter}

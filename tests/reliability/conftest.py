@@ -1,17 +1,16 @@
-"""Fixtures for the fault tests: the app served on engines each test builds and breaks."""
+"""Fixtures for the fault tests: the app served on engines each test builds and breaks. The
+PgBouncer and proxy fixtures live in modules of their own, registered by tests/conftest.py."""
 
 import importlib
 import uuid
-import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.api.deps import get_engine
@@ -20,34 +19,9 @@ from app.db.config import DatabaseSettings
 from app.db.engine import create_engine, for_reads
 from app.main import app
 from tests.databases import create_database, drop_database
-
-# the PgBouncer and proxy fixtures live in modules of their own; importing them registers them
-from tests.reliability.pgbouncer import start_pgbouncer  # noqa: F401
-from tests.reliability.proxy import proxy  # noqa: F401
+from tests.reliability.support import MakeEngine, Serve, server_dsn, tag_connections
 
 session_module = importlib.import_module("app.db.session")
-
-Serve = Callable[..., AbstractAsyncContextManager[AsyncClient]]
-MakeEngine = Callable[..., AsyncEngine]
-
-
-def server_dsn(engine: AsyncEngine) -> str:
-    """A plain asyncpg DSN for the server behind engine, for admin queries."""
-    url = engine.url.set(drivername="postgresql", query={})
-    return url.render_as_string(hide_password=False)
-
-
-_names: "weakref.WeakKeyDictionary[AsyncEngine, str]" = weakref.WeakKeyDictionary()
-
-
-def tag_connections(engine: AsyncEngine, application_name: str) -> None:
-    """Name every PostgreSQL connection engine opens, so pg_stat_activity can count them."""
-    _names[engine] = application_name
-
-    @event.listens_for(engine.sync_engine, "do_connect")
-    def _tag(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        server_settings = dict(cparams.get("server_settings", {}))
-        cparams["server_settings"] = server_settings | {"application_name": application_name}
 
 
 @pytest.fixture
@@ -68,11 +42,6 @@ async def make_engine(engine: AsyncEngine) -> AsyncIterator[MakeEngine]:
         await new.dispose()
 
 
-def application_name(engine: AsyncEngine) -> str:
-    """The application_name make_engine gave engine's connections."""
-    return _names[engine]
-
-
 @pytest.fixture
 async def pg_admin(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """A plain asyncpg connection of the test's own, outside every engine's pool."""
@@ -81,14 +50,6 @@ async def pg_admin(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(server_dsn(engine), timeout=5)
     yield conn
     await conn.close()
-
-
-async def count_connections(admin: asyncpg.Connection, engine: AsyncEngine) -> int:
-    count: int = await admin.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-        application_name(engine),
-    )
-    return count
 
 
 @pytest.fixture
@@ -134,16 +95,3 @@ async def own_database(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[str
     url = await create_database("skill_own")
     yield url
     await drop_database(url)
-
-
-@pytest.fixture
-async def scratch_table(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table of the test's own, (id INTEGER PRIMARY KEY, n INTEGER) holding (1, 0) and
-    (2, 0), dropped afterwards."""
-    name = f"scratch_{uuid.uuid4().hex[:8]}"
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
-        await conn.execute(text(f"INSERT INTO {name} (id, n) VALUES (1, 0), (2, 0)"))
-    yield name
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP TABLE {name}"))

@@ -1,4 +1,4 @@
-"""Fault 3: the database is down when the app starts, then comes back."""
+"""Database down: the database is down when the app starts, then comes back."""
 
 import asyncio
 import socket
@@ -13,7 +13,7 @@ from app.db import Base
 from app.db.config import DatabaseSettings
 from app.db.engine import create_engine
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 NEW_USER = {"email": "back@example.com", "name": "Back Again", "password": "long-enough"}
 

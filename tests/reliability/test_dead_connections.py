@@ -1,12 +1,13 @@
-"""Fault 1: the server kills every pooled connection (a restart, a failover, an idle timeout)."""
+"""Dead connections: the server kills every pooled connection (a restart, a failover, an idle
+timeout)."""
 
 import re
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.reliability.conftest import MakeEngine, Serve, application_name, count_connections
+from tests.reliability.support import MakeEngine, Serve, application_name, count_connections
 
 POOL = 3
 

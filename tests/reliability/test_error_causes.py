@@ -1,15 +1,14 @@
-"""Fault 12: database errors answered by cause. Each error is provoked for real on its backend,
+"""Database errors answered by cause. Each error is provoked for real on its backend,
 then raised through the asset's handlers: retryable ones answer 503 with Retry-After, a missing
 table 500 with a log line that says to migrate, every other one 500."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,83 +22,20 @@ from app.errors import (
 )
 from app.models import Post, User
 from app.repository import AUTHOR_FOREIGN_KEY
-from tests.reliability.conftest import MakeEngine, Serve
-
-Provoke = Callable[[AsyncEngine, str], Awaitable[None]]
-
-
-async def serialization_failure(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as first, engine.connect() as second:
-        await first.execution_options(isolation_level="REPEATABLE READ")
-        await first.execute(text(f"SELECT n FROM {table} WHERE id = 1"))
-        await second.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = 1"))
-        await second.commit()
-        # first's snapshot predates second's commit: PostgreSQL cannot serialize the two
-        await first.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = 1"))
-
-
-async def deadlock(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as first, engine.connect() as second:
-        for conn in (first, second):
-            # a superuser setting; the default, 1 s, only slows the test down
-            await conn.execute(text("SET deadlock_timeout = '10ms'"))
-        await first.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
-        await second.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 2"))
-        results = await asyncio.gather(
-            first.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 2")),
-            second.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 1")),
-            return_exceptions=True,
-        )
-        errors = [r for r in results if isinstance(r, BaseException)]
-        assert len(errors) == 1, results
-        raise errors[0]
-
-
-async def lock_not_available(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as holder, engine.connect() as other:
-        await holder.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
-        await other.execute(text(f"SELECT n FROM {table} WHERE id = 1 FOR UPDATE NOWAIT"))
-
-
-async def statement_timeout(engine: AsyncEngine, _table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SET LOCAL statement_timeout = 10"))
-        await conn.execute(text("SELECT pg_sleep(5)"))
-
-
-async def sqlite_busy(engine: AsyncEngine, table: str) -> None:
-    async with engine.begin() as holder:
-        await holder.execute(text(f"UPDATE {table} SET n = 1 WHERE id = 1"))
-        async with engine.connect() as other:
-            await other.exec_driver_sql("PRAGMA busy_timeout = 0")
-            # BEGIN IMMEDIATE: the write lock, which holder has
-            await other.execute(text(f"UPDATE {table} SET n = 2 WHERE id = 2"))
-
-
-async def missing_table(engine: AsyncEngine, _table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT * FROM table_not_migrated_yet"))
-
-
-async def missing_column(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text(f"SELECT column_not_migrated_yet FROM {table}"))
-
-
-async def missing_insert_column(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text(f"INSERT INTO {table} (id, column_not_migrated_yet) VALUES (3, 0)"))
-
-
-async def duplicate_key(engine: AsyncEngine, table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text(f"INSERT INTO {table} (id, n) VALUES (1, 0)"))
-
-
-async def syntax_error(engine: AsyncEngine, _table: str) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SELEC 1"))
-
+from tests.provoke import (
+    Provoke,
+    deadlock,
+    duplicate_key,
+    lock_not_available,
+    missing_column,
+    missing_insert_column,
+    missing_table,
+    serialization_failure,
+    sqlite_busy,
+    statement_timeout,
+    syntax_error,
+)
+from tests.reliability.support import MakeEngine, Serve
 
 # name -> (provoke, backend or None for both, cause, status, detail)
 CASES: dict[str, tuple[Provoke, str | None, Cause | None, int, str]] = {
@@ -205,7 +141,7 @@ async def test_unique_violation_names_the_constraint_on_both_backends(
                 await conn.execute(text(f"INSERT INTO {scratch_table} (id, n) VALUES (1, 0)"))
     finally:
         async with app_engine.begin() as conn:
-            await conn.execute(User.__table__.delete())
+            await conn.execute(delete(User))
     # SQLite's message names columns (users.email), mapped back to the constraint through
     # the metadata; PostgreSQL's error carries the constraint's name
     assert unique_violation(email.value) == "uq_users_email"

@@ -1,15 +1,15 @@
-"""Fault 5: the commit fails after the handler returned; the client must not see a 2xx."""
+"""Failed commit: the commit fails after the handler returned; the client must not see a 2xx."""
 
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.helpers import count_users
+from tests.reliability.support import MakeEngine, Serve
 
 NEW_USER = {"email": "commit@example.com", "name": "Commit", "password": "long-enough"}
 
@@ -36,12 +36,6 @@ def failing_once_factory(
             raise error or CommitFailed("injected commit failure")
 
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=FailingSession)
-
-
-async def count_users(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        count: int = (await conn.execute(select(func.count()).select_from(User))).scalar_one()
-        return count
 
 
 COMMIT_ERRORS = [

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 from tests.servers import Cluster, available, cluster
 
 # the deploy reference's settings for a server that suspends: the ping on checkout, and

@@ -1,4 +1,4 @@
-"""Fault 8: SQL meta-characters are data, and every limit is a 422 before the database."""
+"""Injection and limits: SQL meta-characters are data; every limit is a 422 before the database."""
 
 import pytest
 from httpx import AsyncClient

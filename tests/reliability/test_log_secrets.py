@@ -1,18 +1,18 @@
-"""Fault 14: a failing request's log lines, with DB_ECHO on, hold neither the email the client
-sent nor the password hash the app computed: hide_parameters=True, and the app answers
+"""Secrets in logs: a failing request's log lines, with DB_ECHO on, hold neither the email the
+client sent nor the password hash the app computed: hide_parameters=True, and the app answers
 database errors itself instead of letting the server log the exception chain."""
 
 import logging
 import traceback
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 EMAIL = "private.person@example.com"
 BODY = {"email": EMAIL, "name": "Private", "password": "long-enough"}
@@ -102,7 +102,7 @@ async def test_exception_chain_repeats_the_row_despite_hidden_parameters(
     with pytest.raises(DBAPIError) as raised:
         async with app_engine.begin() as conn:
             await conn.execute(
-                User.__table__.insert().values(email=EMAIL, name="P", hashed_password="$argon2id$x")
+                insert(User).values(email=EMAIL, name="P", hashed_password="$argon2id$x")
             )
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(raised.value)
     assert EMAIL not in str(raised.value)

@@ -1,4 +1,4 @@
-"""Fault 17: a migration needs a lock that a long transaction holds. Without lock_timeout the
+"""Migration lock: a migration needs a lock that a long transaction holds. Without lock_timeout the
 ALTER waits, and every query on that table queues behind it; with DB_MIGRATION_LOCK_TIMEOUT
 env.py gives up (55P03) and the app keeps serving."""
 
@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic import command
 from sqlalchemy.exc import DBAPIError
@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.errors import sqlstate
 from tests.databases import create_database, drop_database, dsn
-from tests.migrations.support import alembic_config, project  # noqa: F401
-from tests.reliability.revisions import FIRST, add_revision
+from tests.migrating import FIRST, add_revision, alembic_config
 
 
 @pytest.fixture
 async def migrated(
-    project: Path,  # noqa: F811
+    project: Path,
     engine: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Path, str]]:

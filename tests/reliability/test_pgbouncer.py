@@ -1,4 +1,4 @@
-"""Fault 9: PgBouncer in transaction pooling mode in front of PostgreSQL.
+"""PgBouncer in transaction pooling mode in front of PostgreSQL.
 
 Each transaction may run on any of PgBouncer's server connections, and those outlive the
 app's processes; prepared statements live on one server connection. Two PgBouncers: Debian 12's
@@ -14,14 +14,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.pgbouncer import StartPgBouncer
+from tests.reliability.support import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ALREADY_EXISTS = (
@@ -176,7 +176,7 @@ async def test_cached_statement_behind_pgbouncer_runs_on_other_server_connection
                 await first.execute(select(1))
             message = str(raised.value).splitlines()[0]
             assert re.fullmatch(error, message), message
-            driver = raised.value.driver_exception  # type: ignore[attr-defined]
+            driver = raised.value.driver_exception
             assert isinstance(driver, asyncpg.InvalidSQLStatementNameError)
     finally:
         await other.close()

@@ -1,4 +1,4 @@
-"""Fault 16: timeouts behind PgBouncer in transaction mode. Startup parameters are refused and a
+"""Timeouts behind PgBouncer in transaction mode. Startup parameters are refused and a
 session SET lands on whichever server connection the transaction got, so the server's timeouts
 go on the role (ALTER ROLE ... SET); and a checkout ping that keeps failing while PgBouncer
 keeps accepting connections must not end in the pool's InvalidRequestError (a 500)."""
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -17,10 +17,9 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError
 
 from app.db.errors import sqlstate
 from app.errors import DATABASE_TIMEOUT, DATABASE_UNAVAILABLE
-from tests.docs.troubleshooting_doc import assert_quoted
-from tests.docs.troubleshooting_support import shown
-from tests.reliability.conftest import MakeEngine, Serve, server_dsn
 from tests.reliability.pgbouncer import StartPgBouncer
+from tests.reliability.support import MakeEngine, Serve, server_dsn
+from tests.troubleshooting_doc import assert_quoted, shown
 
 HANG = 30
 NEW_USER = {"email": "bounced@example.com", "name": "Bounced", "password": "long-enough"}

@@ -1,4 +1,4 @@
-"""Fault 2: slow requests hold every pooled connection; the next request must not hang."""
+"""Pool exhaustion: slow requests hold every pooled connection; the next request must not hang."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import get_read_session
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve
+from tests.reliability.support import MakeEngine, Serve
 
 
 async def test_read_users_answers_503_while_pool_exhausted(

@@ -1,4 +1,4 @@
-"""Fault 4: concurrent requests race on one unique key, one row, one author."""
+"""Races: concurrent requests race on one unique key, one row, one author."""
 
 import asyncio
 

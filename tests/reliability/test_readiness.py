@@ -1,4 +1,4 @@
-"""Fault 15: a deploy that did not migrate. /health/ready reports the missing tables and a
+"""Readiness after a deploy that did not migrate: /health/ready reports the missing tables and a
 database behind the code's head revision; /health/live does not look at the database."""
 
 import asyncio
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import Base
 from app.db.readiness import code_revisions
-from tests.reliability.conftest import MakeEngine, Serve
-from tests.reliability.revisions import FIRST, add_revision
+from tests.migrating import FIRST, add_revision
+from tests.reliability.support import MakeEngine, Serve
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 # the code's head: a second revision, added to a copy of the asset migrations

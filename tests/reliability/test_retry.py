@@ -1,5 +1,6 @@
-"""Fault 13: PostgreSQL aborts a transaction to resolve a conflict (40001); run_transaction runs
-the whole transaction again, a bounded number of times, and lets every other error through."""
+"""Serialization retry: PostgreSQL aborts a transaction to resolve a conflict (40001);
+run_transaction runs the whole transaction again, a bounded number of times, and lets every other
+error through."""
 
 import asyncio
 from collections.abc import Awaitable, Callable

@@ -1,4 +1,4 @@
-"""Fault 6: the app shuts down; what disposing the engine does, and what it does not."""
+"""Shutdown: the app shuts down; what disposing the engine does, and what it does not."""
 
 import asyncio
 import importlib
@@ -8,12 +8,12 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve, count_connections, server_dsn
+from tests.reliability.support import MakeEngine, Serve, count_connections, server_dsn
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 

@@ -1,5 +1,5 @@
-"""Fault 11: readers and writers at the same time. On SQLite the asset engine runs in WAL mode,
-read sessions begin DEFERRED (no lock) and write sessions BEGIN IMMEDIATE, so readers never
+"""SQLite concurrency: readers and writers at the same time. On SQLite the asset engine runs in WAL
+mode, read sessions begin DEFERRED (no lock) and write sessions BEGIN IMMEDIATE, so readers never
 wait for a writer and writers queue on the busy timeout instead of failing."""
 
 import asyncio
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import insert, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -18,8 +18,8 @@ from app.db import Base
 from app.db.engine import for_reads
 from app.errors import DATABASE_BUSY
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.designs import rollback_journal_engine
+from tests.reliability.support import MakeEngine, Serve
 
 session_module = importlib.import_module("app.db.session")
 
@@ -200,5 +200,5 @@ async def test_read_transaction_that_writes_after_another_commit_fails_at_once(
                 await reader.execute(insert(User).values(email="second@example.com", **user))
     finally:
         async with app_engine.begin() as conn:
-            await conn.execute(User.__table__.delete())
+            await conn.execute(delete(User))
     assert raised.value.orig.sqlite_errorname == "SQLITE_BUSY_SNAPSHOT"  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""Fault 10: the server stops answering (a half-open connection), cannot be reached, or a
+"""Timeouts: the server stops answering (a half-open connection), cannot be reached, or a
 statement waits on a lock: each request answers 503 with a reason, within a bound, never hangs.
 
 The bounds with the settings FAST uses (the defaults are 5 s to connect and ping, 20 s per
@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from app.db import get_read_session
 from app.errors import DATABASE_BUSY, DATABASE_TIMEOUT, DATABASE_UNAVAILABLE
 from app.main import app
-from tests.reliability.conftest import MakeEngine, Serve
 from tests.reliability.proxy import FAST, FreezingProxy
+from tests.reliability.support import MakeEngine, Serve
 
 HANG = 30
 NEW_USER = {"email": "slow@example.com", "name": "Slow", "password": "long-enough"}

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import copy_asset_project
-from tests.scripts.check_db_cluster import ClusterUnavailable, scram_cluster
 from tests.scripts.support import PASSWORD
-from tests.servers import skip_or_fail
+from tests.servers import ServerUnavailable, scram_cluster, skip_or_fail
 
 # the variables the scripts read; each test sets the ones it needs
 APP_VARIABLES = (
@@ -46,7 +45,7 @@ def scram_server() -> Iterator[str]:
     try:
         with scram_cluster(PASSWORD) as address:
             yield address
-    except ClusterUnavailable as exc:
+    except ServerUnavailable as exc:
         skip_or_fail(f"postgresql: {exc}")
 
 

@@ -3,7 +3,7 @@
 import subprocess
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from tests.helpers import ROOT
 

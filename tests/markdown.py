@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # languages a fence may carry besides python; anything else (or no language) is an error
 OTHER_LANGUAGES = frozenset(

@@ -6,16 +6,18 @@ varies from run to run (object addresses, task names) and matches anything on on
 """
 
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.docs._markdown import ROOT, Block, blocks
+from tests.helpers import ROOT
+from tests.markdown import Block, blocks
 
 DOC = ROOT / "references" / "troubleshooting.md"
 
 
 def anchor(heading: str) -> str:
-    """The GitHub-style anchor of a heading (the rule tests/docs/_markdown.py applies)."""
+    """The GitHub-style anchor of a heading (the rule tests/markdown.py applies)."""
     title = re.sub(r"[^\w\- ]", "", heading.strip().lower())
     return title.replace(" ", "-")
 
@@ -97,3 +99,8 @@ def diff_lines(path: Path = DOC) -> list[tuple[Block, str, str]]:
 
 def stripped_lines(*paths: Path) -> set[str]:
     return {line.strip() for p in paths for line in p.read_text(encoding="utf-8").splitlines()}
+
+
+def shown(exc: BaseException) -> str:
+    """The exception as the user sees it at the end of a traceback, with its causes."""
+    return "".join(traceback.format_exception(exc))

@@ -1,33 +1,23 @@
-"""Shared by tests/migrations and tests/scripts: project copies, empty databases, alembic runs."""
+"""Alembic and scripts/check_migrations.py run on a project copy (the `project` fixture of
+tests/fixtures.py), revision files a test adds to it, and the tables a database holds."""
 
 import asyncio
 import io
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
-import pytest
 from alembic.config import Config
 from sqlalchemy import inspect, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-# the database helpers, re-exported for the migration tests
-from tests.databases import BACKENDS as BACKENDS
-from tests.databases import create_database as create_database
-from tests.databases import drop_database as drop_database
-from tests.databases import dsn as dsn
-from tests.databases import run_sql as run_sql
-from tests.databases import server_url as server_url
-from tests.helpers import SCRIPTS, copy_asset_project
+from tests.helpers import SCRIPTS
 
 CHECK_MIGRATIONS = SCRIPTS / "check_migrations.py"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the asset project (app/, alembic.ini, migrations/) that a test may change."""
-    return copy_asset_project(tmp_path / "project")
+# the asset project's first (and only) revision
+FIRST = "edfeb0c041b3"
 
 
 def alembic_config(project: Path) -> Config:
@@ -73,3 +63,36 @@ async def table_names(url: str) -> set[str]:
             return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     finally:
         await engine.dispose()
+
+
+def add_revision(
+    project: Path,
+    revision: str,
+    upgrade: str = "pass",
+    downgrade: str = "pass",
+    message: str = "a revision added by a test",
+) -> None:
+    """Write a revision after FIRST into project/migrations/versions; upgrade and downgrade are
+    the bodies of the two functions, unindented."""
+    upgrade, downgrade = (
+        textwrap.indent(body.strip("\n"), "    ").lstrip() for body in (upgrade, downgrade)
+    )
+    text = f'''"""{message}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{FIRST}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+    (project / "migrations" / "versions" / f"2099_01_01_0000-{revision}_added.py").write_text(text)
