@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import (
 from app.api.deps import get_engine
 from app.db import Base, get_read_session, get_session
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine, for_reads
+from app.db.engine import create_engine
+from app.db.reads import read_sessionmaker
 from app.main import app
 from app.models import User
 from bench.db import Backend
@@ -72,7 +73,7 @@ async def served(
 def _factories(engine: AsyncEngine) -> tuple[Any, Any]:
     return (
         async_sessionmaker(engine, expire_on_commit=False),
-        async_sessionmaker(for_reads(engine), expire_on_commit=False),
+        read_sessionmaker(engine),
     )
 
 
