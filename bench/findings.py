@@ -15,14 +15,12 @@ from bench.cases.anatomy import (
 )
 from bench.cases.http import (
     ASSET_APP,
-    ASSET_SIZED,
+    ASSET_OVERFLOW,
     ASSET_TWO,
     GET,
     LIST,
     LIST_CORE,
     LIST_ORM,
-    LIST_SIZED_CORE,
-    LIST_SIZED_ORM,
     PREVIOUS,
     RAW,
 )
@@ -75,18 +73,19 @@ def _read_path(rows: list[Row]) -> list[str]:
     def get(name: str) -> Row | None:
         return _find(rows, "HTTP", f"{GET}: {name}")
 
-    raw, previous, asset, sized, two = (
-        get(n) for n in (RAW, PREVIOUS, ASSET_APP, ASSET_SIZED, ASSET_TWO)
+    raw, previous, asset, overflow, two = (
+        get(n) for n in (RAW, PREVIOUS, ASSET_APP, ASSET_OVERFLOW, ASSET_TWO)
     )
     if raw is None or previous is None or asset is None:
         return []
     out = [
         f"**{GET} (PostgreSQL).** The asset app (a read session without BEGIN and COMMIT, a "
-        f"ping only after idle, pool 5 + 10) served {_vs(asset)}. The previous read path (a "
-        f"ping at every checkout, each read in BEGIN ... COMMIT) served {_vs(previous)}."
+        f"ping only after idle, pool 10 + 0) served {_vs(asset)}. The previous read path (a "
+        f"ping at every checkout, each read in BEGIN ... COMMIT, pool 5 + 10) served "
+        f"{_vs(previous)}."
     ]
     churn = "new connections per 1,000 req"
-    for row, what in ((asset, "the asset app"), (sized, "the asset app with a pool of 10+0")):
+    for row, what in ((asset, "the asset app"), (overflow, "its read path on pool 5 + 10")):
         if row is None:
             continue
         mid, low, high = _paired(row, previous)
@@ -98,41 +97,27 @@ def _read_path(rows: list[Row]) -> list[str]:
             f"{fmt_num(_extra(row, churn))} new connections per 1,000 requests against "
             f"{fmt_num(_extra(previous, churn))}."
         )
-    if sized is not None:
-        out.append(f"With a pool of 10 and no overflow the asset app served {_vs(sized)}.")
-    if two is not None and sized is not None:
+    if two is not None:
         out.append(
             f"Two uvicorn workers (5 connections each) served {fmt_num(two.median)} req/s "
-            f"against {fmt_num(sized.median)} for one worker, keeping "
+            f"against {fmt_num(asset.median)} for one worker, keeping "
             f"{fmt_num(_extra(two, 'cores busy'))} cores busy against "
-            f"{fmt_num(_extra(sized, 'cores busy'))}; per core busy that is "
+            f"{fmt_num(_extra(asset, 'cores busy'))}; per core busy that is "
             f"{fmt_num(two.median / _extra(two, 'cores busy'))} against "
-            f"{fmt_num(sized.median / _extra(sized, 'cores busy'))} req/s."
+            f"{fmt_num(asset.median / _extra(asset, 'cores busy'))} req/s."
         )
     return [" ".join(out)]
 
 
 def _lists(rows: list[Row]) -> list[str]:
-    def get(name: str) -> Row | None:
-        return _find(rows, "HTTP", f"{LIST}: {name}")
-
-    orm, core, sized_orm, sized_core = (
-        get(n) for n in (LIST_ORM, LIST_CORE, LIST_SIZED_ORM, LIST_SIZED_CORE)
-    )
+    orm, core = (_find(rows, "HTTP", f"{LIST}: {name}") for name in (LIST_ORM, LIST_CORE))
     if orm is None or core is None:
         return []
-    text = (
+    return [
         f"**{LIST}.** Core rows through `mappings()` served {fmt_ratio(core.ratio)} "
         f"({fmt_ratios(*core.ratio_spread)}) the requests/s of ORM objects, at "
-        f"{fmt_ratio(_extra(core, 'CPU ratio'))} their CPU per request"
-    )
-    if sized_orm is not None and sized_core is not None:
-        mid, low, high = _paired(sized_core, sized_orm)
-        text += (
-            f"; with a pool of 10+0, {fmt_ratio(mid)} ({fmt_ratios(low, high)}), and that pool "
-            f"with Core rows {fmt_ratio(sized_core.ratio)} of the asset app's ORM objects"
-        )
-    return [text + "."]
+        f"{fmt_ratio(_extra(core, 'CPU ratio'))} their CPU per request."
+    ]
 
 
 def _anatomy(rows: list[Row]) -> list[str]:

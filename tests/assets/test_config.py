@@ -41,8 +41,8 @@ def test_load_defaults_to_sqlite_file_in_development(env: Path) -> None:
     assert settings.database_url == DEFAULT_URL
     assert settings.url_is_default
     assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_pre_ping) == (
-        5,
         10,
+        0,
         True,
     )
 
@@ -183,7 +183,7 @@ def test_load_treats_empty_values_as_unset(env: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DATABASE_URL", "")
     settings = DatabaseSettings.load()
     assert settings.url_is_default
-    assert settings.db_pool_size == 5
+    assert settings.db_pool_size == 10
 
 
 def test_load_ignores_other_variables(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,8 +37,10 @@ class DatabaseSettings(BaseSettings):
     # the direct connection for Alembic when the app's URL goes through a pooler
     migrations_database_url: str | None = None
 
-    db_pool_size: PositiveInt = 5
-    db_max_overflow: NonNegativeInt = 10
+    # connections kept open; an overflow connection is closed when it comes back to a full
+    # pool, so a steady load above pool_size would connect and disconnect all the time
+    db_pool_size: PositiveInt = 10
+    db_max_overflow: NonNegativeInt = 0
     # seconds a request waits for a pooled connection before the app answers 503
     db_pool_timeout: PositiveFloat = 5.0
     # seconds after which a connection is replaced, below most server and proxy idle limits

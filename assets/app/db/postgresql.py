@@ -62,7 +62,7 @@ def _ping_on_checkout(engine: AsyncEngine, timeout: float, after_idle: float) ->
     # so it is safe behind PgBouncer too. pool_pre_ping pings at every checkout; a connection
     # handed back a moment ago is alive unless the server failed since, so this one pings
     # only a connection that sat idle after_idle seconds, and under load no request waits for
-    # a ping (a read that meets a dead connection is run once more: see app/db/session.py)
+    # a ping (a read that meets a dead connection is run once more: see app/db/reads.py)
     @event.listens_for(engine.sync_engine, "checkin")
     def _idle_from(_dbapi_connection: Any, record: Any) -> None:
         # record.info belongs to one DBAPI connection: SQLAlchemy clears it when it connects
