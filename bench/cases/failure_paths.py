@@ -51,15 +51,20 @@ async def served(
 ) -> AsyncIterator[AsyncClient]:
     """The asset app on these session factories, through its real exception handlers."""
 
-    def override(factory: async_sessionmaker[AsyncSession]) -> Callable[[], Any]:
+    def override(factory: async_sessionmaker[AsyncSession], begin: bool) -> Callable[[], Any]:
         async def session() -> AsyncIterator[AsyncSession]:
-            async with factory() as s, s.begin():
-                yield s
+            async with factory() as s:
+                # as app/db/session.py: writes in session.begin(), reads without
+                if begin:
+                    async with s.begin():
+                        yield s
+                else:
+                    yield s
 
         return session
 
     app.dependency_overrides.update(
-        {get_session: override(writes), get_read_session: override(reads)}
+        {get_session: override(writes, True), get_read_session: override(reads, False)}
     )
     app.dependency_overrides[get_engine] = lambda: engine
     transport = ASGITransport(app=app, raise_app_exceptions=False)

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import event, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.reads import ReadOnlySessionError, read_sessionmaker
@@ -194,3 +195,15 @@ async def test_create_user_is_not_retried_when_its_connection_was_killed(
     assert again.status_code == 201
     # one INSERT per request: the one that met the dead connection was not sent again
     assert len([s for s in sent if s.startswith("INSERT INTO users")]) == 2
+
+
+async def test_read_in_a_transaction_of_the_callers_own_is_not_retried(
+    make_engine: MakeEngine, pg_admin: asyncpg.Connection
+) -> None:
+    engine = await open_full_pool(make_engine, pre_ping=True)
+    assert await kill_connections(pg_admin, engine) == POOL
+    # session.begin() is the caller's transaction: a second try inside it would split it
+    with pytest.raises(DBAPIError) as raised:
+        async with read_sessionmaker(engine)() as session, session.begin():
+            await session.execute(select(User))
+    assert raised.value.connection_invalidated

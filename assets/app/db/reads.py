@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransactionOrigin, UOWTransaction
 
 from app.db.engine import for_reads
 
@@ -48,7 +48,11 @@ def _read_once_more_if_dropped(state: ORMExecuteState) -> Result[Any]:
         # is down fails the second try too, and the request answers 503
         bind = state.session.bind
         retry = bind is not None and bind.get_execution_options().get("retry_dropped_reads")
-        if not (exc.connection_invalidated and retry):
+        # only in a transaction the session began by itself, as ReadSessionDep's do: one a
+        # caller opened with session.begin() is theirs, and a second try would split it
+        transaction = state.session.get_transaction()
+        own = transaction is not None and transaction.origin is SessionTransactionOrigin.AUTOBEGIN
+        if not (exc.connection_invalidated and retry and own):
             raise
     # the session's connection is gone: give it back before the second try takes a new one
     state.session.rollback()
