@@ -11,20 +11,17 @@ from bench.cases.anatomy import (
     CHECKOUT_IDLE,
     CHECKOUT_OFF,
     CHECKOUT_PING,
-    PROPOSED_REQUEST,
+    PREVIOUS_REQUEST,
 )
 from bench.cases.http import (
     ASSET_APP,
+    ASSET_OVERFLOW,
+    ASSET_TWO,
     GET,
     LIST,
     LIST_CORE,
     LIST_ORM,
-    LIST_SIZED_CORE,
-    LIST_SIZED_ORM,
-    PROBE,
-    PROPOSED,
-    PROPOSED_SIZED,
-    PROPOSED_TWO,
+    PREVIOUS,
     RAW,
 )
 from bench.fmt import fmt_num, fmt_ratio, fmt_ratios
@@ -76,76 +73,59 @@ def _read_path(rows: list[Row]) -> list[str]:
     def get(name: str) -> Row | None:
         return _find(rows, "HTTP", f"{GET}: {name}")
 
-    raw, asset, probe, proposed, sized, two = (
-        get(n) for n in (RAW, ASSET_APP, PROBE, PROPOSED, PROPOSED_SIZED, PROPOSED_TWO)
+    raw, previous, asset, overflow, two = (
+        get(n) for n in (RAW, PREVIOUS, ASSET_APP, ASSET_OVERFLOW, ASSET_TWO)
     )
-    if raw is None or asset is None:
+    if raw is None or previous is None or asset is None:
         return []
-    out = [f"**{GET} (PostgreSQL).** The asset app served {_vs(asset)}."]
-    if sized is not None:
-        mid, low, high = _paired(sized, asset)
-        out.append(
-            f"The proposed read path with a pool of 10 and no overflow served {_vs(sized)}: "
-            f"{fmt_ratio(mid)} ({fmt_ratios(low, high)}) the asset app's requests/s in the "
-            "same repetitions."
-        )
-    if proposed is not None:
-        out.append(
-            f"With the asset's pool (5 + 10 overflow) the same read path served {_vs(proposed)}."
-        )
+    out = [
+        f"**{GET} (PostgreSQL).** The asset app (a read session without BEGIN and COMMIT, a "
+        f"ping only after idle, pool 10 + 0) served {_vs(asset)}. The previous read path (a "
+        f"ping at every checkout, each read in BEGIN ... COMMIT, pool 5 + 10) served "
+        f"{_vs(previous)}."
+    ]
     churn = "new connections per 1,000 req"
-    if probe is not None:
+    for row, what in ((asset, "the asset app"), (overflow, "its read path on pool 5 + 10")):
+        if row is None:
+            continue
+        mid, low, high = _paired(row, previous)
+        cpu = _extra(row, "CPU ms/req") / _extra(previous, "CPU ms/req")
         out.append(
-            f"The probe's combination (an AUTOCOMMIT read session, no ping, pool 5 + 10) served "
-            f"{_vs(probe)}, and opened {fmt_num(_extra(probe, churn))} new connections per "
-            f"1,000 requests against {fmt_num(_extra(asset, churn))} for the asset app"
-            + (
-                f" and {fmt_num(_extra(sized, churn))} for the read path with a pool of 10."
-                if sized is not None
-                else "."
-            )
+            f"In the same repetitions {what} served {fmt_ratio(mid)} "
+            f"({fmt_ratios(low, high)}) the previous read path's requests/s at "
+            f"{fmt_ratio(cpu)} its CPU per request, opening "
+            f"{fmt_num(_extra(row, churn))} new connections per 1,000 requests against "
+            f"{fmt_num(_extra(previous, churn))}."
         )
-    if two is not None and sized is not None:
+    if two is not None:
         out.append(
             f"Two uvicorn workers (5 connections each) served {fmt_num(two.median)} req/s "
-            f"against {fmt_num(sized.median)} for one worker, keeping "
+            f"against {fmt_num(asset.median)} for one worker, keeping "
             f"{fmt_num(_extra(two, 'cores busy'))} cores busy against "
-            f"{fmt_num(_extra(sized, 'cores busy'))}; per core busy that is "
+            f"{fmt_num(_extra(asset, 'cores busy'))}; per core busy that is "
             f"{fmt_num(two.median / _extra(two, 'cores busy'))} against "
-            f"{fmt_num(sized.median / _extra(sized, 'cores busy'))} req/s."
+            f"{fmt_num(asset.median / _extra(asset, 'cores busy'))} req/s."
         )
     return [" ".join(out)]
 
 
 def _lists(rows: list[Row]) -> list[str]:
-    def get(name: str) -> Row | None:
-        return _find(rows, "HTTP", f"{LIST}: {name}")
-
-    orm, core, sized_orm, sized_core = (
-        get(n) for n in (LIST_ORM, LIST_CORE, LIST_SIZED_ORM, LIST_SIZED_CORE)
-    )
+    orm, core = (_find(rows, "HTTP", f"{LIST}: {name}") for name in (LIST_ORM, LIST_CORE))
     if orm is None or core is None:
         return []
-    text = (
+    return [
         f"**{LIST}.** Core rows through `mappings()` served {fmt_ratio(core.ratio)} "
         f"({fmt_ratios(*core.ratio_spread)}) the requests/s of ORM objects, at "
-        f"{fmt_ratio(_extra(core, 'CPU ratio'))} their CPU per request"
-    )
-    if sized_orm is not None and sized_core is not None:
-        mid, low, high = _paired(sized_core, sized_orm)
-        text += (
-            f"; on the proposed read path, {fmt_ratio(mid)} ({fmt_ratios(low, high)}), and the "
-            f"read path with Core rows {fmt_ratio(sized_core.ratio)} of the asset app"
-        )
-    return [text + "."]
+        f"{fmt_ratio(_extra(core, 'CPU ratio'))} their CPU per request."
+    ]
 
 
 def _anatomy(rows: list[Row]) -> list[str]:
     cases = [r for r in rows if r.case == "request anatomy"]
     raw = next(iter(cases), None)
+    previous = _find(rows, "request anatomy", PREVIOUS_REQUEST)
     asset = _find(rows, "request anatomy", ASSET_REQUEST)
-    proposed = _find(rows, "request anatomy", PROPOSED_REQUEST)
-    if raw is None or asset is None or proposed is None:
+    if raw is None or asset is None or previous is None:
         return []
 
     def median(name: str) -> float:
@@ -158,23 +138,23 @@ def _anatomy(rows: list[Row]) -> list[str]:
     costs = ""
     if all(x == x for x in (ping, idle, txn)):
         costs = (
-            f" By difference of medians, the asset's ping on every checkout cost "
-            f"{fmt_num(ping)} µs per request, the ping when idle {fmt_num(idle)} µs (a "
+            f" By difference of medians, a ping at every checkout cost "
+            f"{fmt_num(ping)} µs per request, the ping after idle {fmt_num(idle)} µs (a "
             f"connection reused at once is never pinged), and BEGIN with COMMIT "
             f"{fmt_num(txn)} µs."
         )
     out = [
         f"**Request anatomy.** In-process, the asset request cost {fmt_num(asset.median)} µs "
         f"of CPU ({fmt_ratio(asset.ratio)} the raw driver's {fmt_num(raw.median)} µs) and the "
-        f"proposed read path {fmt_num(proposed.median)} µs ({fmt_ratio(proposed.ratio)}).{costs} "
+        f"previous one {fmt_num(previous.median)} µs ({fmt_ratio(previous.ratio)}).{costs} "
         "Where each request's CPU went, as shares of its own CPU time under cProfile (the "
         "profiler inflates Python-heavy code, so read the shares, not the totals):",
         "",
-        f"| library | {ASSET_REQUEST} | {PROPOSED_REQUEST} |",
+        f"| library | {PREVIOUS_REQUEST} | {ASSET_REQUEST} |",
         "|---|---|---|",
     ]
-    shares_a = asset.extra.get("profile", {})
-    shares_p = proposed.extra.get("profile", {})
+    shares_a = previous.extra.get("profile", {})
+    shares_p = asset.extra.get("profile", {})
     assert isinstance(shares_a, dict) and isinstance(shares_p, dict)
     for library in dict.fromkeys([*shares_a, *shares_p]):
         a, p = shares_a.get(library, 0.0), shares_p.get(library, 0.0)

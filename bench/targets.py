@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.cases.http import ASSET_APP, GET, PROPOSED_SIZED
+from bench.cases.http import ASSET_APP, GET, PREVIOUS
 from bench.fmt import fmt_ratio
 from bench.runner import Row
 
@@ -52,7 +52,7 @@ def evaluate(rows: list[Row]) -> list[Target]:
     out: list[Target] = []
     for b in sorted({r.backend for r in rows}, reverse=True):
         if b == "postgresql":
-            for variant in (ASSET_APP, PROPOSED_SIZED):
+            for variant in (PREVIOUS, ASSET_APP):
                 _check(
                     out,
                     f"{GET}, {variant}: >= 0.5x raw asyncpg req/s (stretch 0.6x), "

@@ -31,7 +31,8 @@ import app.models  # noqa: F401
 from app.api.deps import get_engine
 from app.db import Base, get_read_session, get_session
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine, for_reads
+from app.db.engine import create_engine
+from app.db.reads import read_sessionmaker
 from app.main import app
 
 try:
@@ -200,7 +201,7 @@ async def committing_client(engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
     concurrent requests; every table is emptied afterwards."""
     try:
         writes = async_sessionmaker(engine, expire_on_commit=False)
-        reads = async_sessionmaker(for_reads(engine), expire_on_commit=False)
+        reads = read_sessionmaker(engine)
         async with _client(engine, writes, reads) as client:
             yield client
     finally:

@@ -2,7 +2,7 @@
 
 Each variant adds or removes one part of what the asset app does per request; the figure is
 this process's CPU time per operation, so waiting on the network does not count. After the
-timed repetitions, the asset request and the proposed read path run once more under cProfile,
+timed repetitions, the previous and the current asset request run once more under cProfile,
 and each row of those two gets the share of its CPU time spent in each library.
 """
 
@@ -16,22 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app import repository
+from app.db.reads import read_sessionmaker
 from app.models import User
 from app.schemas import UserPublic
 from bench.db import Backend, asset_engine, empty_tables, reset_schema
 from bench.runner import Case, Mode, Row, interleave, timed
 from bench.seed import copy_rows, user_rows
-from bench.servers.readpath import PUBLIC_USER_COLUMNS, ping_when_idle, read_session_factory
+from bench.servers.core_lists import PUBLIC_USER_COLUMNS
 
 TITLE = "request anatomy"
 SQL = "SELECT id, email, name, is_active, created_at, updated_at FROM users WHERE id = $1"
-ASSET_REQUEST = "asset request: session.begin() + session.get"
-PROPOSED_REQUEST = "proposed read path: read session, ping when idle"
-CHECKOUT_PING = "engine checkout, the asset's ping (1 round trip)"
-CHECKOUT_IDLE = "engine checkout, ping when idle (none under load)"
+PREVIOUS_REQUEST = "previous asset request: ping every checkout, session.begin() + session.get"
+ASSET_REQUEST = "asset request: read session (ping after idle, no BEGIN/COMMIT)"
+CHECKOUT_PING = "engine checkout, a ping every checkout (1 round trip)"
+CHECKOUT_IDLE = "engine checkout, ping after idle (none under load)"
 CHECKOUT_OFF = "engine checkout, pool_pre_ping off"
-ASSET_NO_PING = "asset request, pool_pre_ping off"
-AUTOCOMMIT_GET = "session.get on an AUTOCOMMIT engine (no BEGIN/COMMIT)"
+ASSET_NO_PING = "session.begin() + session.get, pool_pre_ping off"
+AUTOCOMMIT_GET = "session.get on an AUTOCOMMIT engine (no BEGIN/COMMIT), pool_pre_ping off"
 Op = Callable[[int], Awaitable[None]]
 
 # where a profiled function's own time is counted: the first matching path fragment
@@ -78,17 +79,17 @@ async def profile_shares(op: Op, ops: int) -> dict[str, float]:
 
 async def run(backend: Backend, mode: Mode) -> list[Row]:
     ops = mode.pick(200, 20)
+    # the asset engine: a ping only after a connection sat idle, none under load
     engine = asset_engine(backend)
+    # the engine before issue 16: the same one-round-trip ping at every checkout
+    every_ping = asset_engine(backend, db_pool_ping_after_idle=0)
     no_ping = asset_engine(backend, db_pool_pre_ping=False)
     # SQLAlchemy's own pool_pre_ping, which the asset engine replaces with a one-round-trip ping
     builtin_ping = create_async_engine(backend.url, pool_pre_ping=True)
-    # the proposed read path: no ping on every checkout, one after an idle spell instead
-    idle_ping = asset_engine(backend, db_pool_pre_ping=False)
-    ping_when_idle(idle_ping)
     await reset_schema(engine)
     await copy_rows(backend, "users", user_rows(ops))
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    proposed = read_session_factory(idle_ping)
+    autocommit = no_ping.execution_options(isolation_level="AUTOCOMMIT")
+    reads = read_sessionmaker(engine)
     pool = await asyncpg.create_pool(backend.raw, min_size=1, max_size=2)
     users = User.__table__
 
@@ -119,8 +120,8 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
 
         return read
 
-    async def proposed_core(i: int) -> None:
-        async with proposed() as session:
+    async def reads_core(i: int) -> None:
+        async with reads() as session:
             stmt = select(*PUBLIC_USER_COLUMNS).where(User.id == i)
             row = (await session.execute(stmt)).mappings().one()
         UserPublic.model_validate(row)
@@ -135,15 +136,15 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     ops_by_name: dict[str, Op] = {
         "raw asyncpg pool.fetchrow + UserPublic": raw,
         "engine checkout, SQLAlchemy's pool_pre_ping (3 round trips)": checkout(builtin_ping),
-        CHECKOUT_PING: checkout(engine),
-        CHECKOUT_IDLE: checkout(idle_ping),
+        CHECKOUT_PING: checkout(every_ping),
+        CHECKOUT_IDLE: checkout(engine),
         CHECKOUT_OFF: checkout(no_ping),
         "Core select in engine.begin()": core,
-        ASSET_REQUEST: orm(async_sessionmaker(engine, expire_on_commit=False)),
+        PREVIOUS_REQUEST: orm(async_sessionmaker(every_ping, expire_on_commit=False)),
         ASSET_NO_PING: orm(async_sessionmaker(no_ping, expire_on_commit=False)),
         AUTOCOMMIT_GET: orm(async_sessionmaker(autocommit, expire_on_commit=False), begin=False),
-        PROPOSED_REQUEST: orm(proposed, begin=False),
-        "proposed read path, Core select + mappings()": proposed_core,
+        ASSET_REQUEST: orm(reads, begin=False),
+        "asset read session, Core select + mappings()": reads_core,
     }
     try:
         result = await interleave(
@@ -155,12 +156,12 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
             unit="µs CPU",
         )
         for row in result:
-            if row.variant in (ASSET_REQUEST, PROPOSED_REQUEST):
+            if row.variant in (PREVIOUS_REQUEST, ASSET_REQUEST):
                 row.extra["profile"] = await profile_shares(ops_by_name[row.variant], ops)
     finally:
         await pool.close()
         await empty_tables(engine)
-        for each in (engine, no_ping, builtin_ping, idle_ping):
+        for each in (engine, every_ping, no_ping, builtin_ping):
             await each.dispose()
     return result
 

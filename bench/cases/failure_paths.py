@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import (
 from app.api.deps import get_engine
 from app.db import Base, get_read_session, get_session
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine, for_reads
+from app.db.engine import create_engine
+from app.db.reads import read_sessionmaker
 from app.main import app
 from app.models import User
 from bench.db import Backend
@@ -50,15 +51,20 @@ async def served(
 ) -> AsyncIterator[AsyncClient]:
     """The asset app on these session factories, through its real exception handlers."""
 
-    def override(factory: async_sessionmaker[AsyncSession]) -> Callable[[], Any]:
+    def override(factory: async_sessionmaker[AsyncSession], begin: bool) -> Callable[[], Any]:
         async def session() -> AsyncIterator[AsyncSession]:
-            async with factory() as s, s.begin():
-                yield s
+            async with factory() as s:
+                # as app/db/session.py: writes in session.begin(), reads without
+                if begin:
+                    async with s.begin():
+                        yield s
+                else:
+                    yield s
 
         return session
 
     app.dependency_overrides.update(
-        {get_session: override(writes), get_read_session: override(reads)}
+        {get_session: override(writes, True), get_read_session: override(reads, False)}
     )
     app.dependency_overrides[get_engine] = lambda: engine
     transport = ASGITransport(app=app, raise_app_exceptions=False)
@@ -72,7 +78,7 @@ async def served(
 def _factories(engine: AsyncEngine) -> tuple[Any, Any]:
     return (
         async_sessionmaker(engine, expire_on_commit=False),
-        async_sessionmaker(for_reads(engine), expire_on_commit=False),
+        read_sessionmaker(engine),
     )
 
 

@@ -1,4 +1,5 @@
-"""The asset app and its read-path variants under uvicorn vs a raw asyncpg app (PostgreSQL).
+"""The asset app, its previous read path and its pool variants under uvicorn vs a raw asyncpg
+app (PostgreSQL).
 
 Servers run as subprocesses (127.0.0.1, a free port each); load comes from separate
 bench.loadgen processes; server CPU time comes from /proc before and after each load run, and
@@ -20,10 +21,11 @@ from bench.servers.process import Load, Server, drive
 
 TITLE = "HTTP"
 ASSET = "app.main:app"
-# the asset engine's ping on every checkout off: the variant brings its own liveness check
-PING_OFF = {"DB_POOL_PRE_PING": "false"}
-# a pool that holds the connections a steady load needs, and never opens more
-SIZED_POOL = {"DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "0"}
+# the pool the asset app had before issue 16: overflow connections, closed when returned to a
+# full pool, opened again under the next burst
+OVERFLOW_POOL = {"DB_POOL_SIZE": "5", "DB_MAX_OVERFLOW": "10"}
+# the read path before issue 16: a ping at every checkout, reads in BEGIN ... COMMIT
+PREVIOUS_SETTINGS = {"DB_POOL_PING_AFTER_IDLE": "0"} | OVERFLOW_POOL
 # two workers share the same ten connections
 HALF_POOL = {"DB_POOL_SIZE": "5", "DB_MAX_OVERFLOW": "0"}
 
@@ -31,16 +33,13 @@ Measure = Callable[[], Awaitable[dict[str, float]]]
 
 GET = "GET /users/{id}"
 RAW = "raw asyncpg app"
-ASSET_APP = "asset app"
-PROBE = "AUTOCOMMIT read session, ping off, pool 5+10 (the probe)"
-PROPOSED = "proposed read path, pool 5+10"
-PROPOSED_SIZED = "proposed read path, pool 10+0"
-PROPOSED_TWO = "proposed read path, 2 workers x pool 5+0"
+PREVIOUS = "previous asset read path (ping every checkout, BEGIN/COMMIT), pool 5+10"
+ASSET_APP = "asset app, pool 10+0"
+ASSET_OVERFLOW = "asset app, pool 5+10"
+ASSET_TWO = "asset app, 2 workers x pool 5+0"
 LIST = "GET /users?limit=50"
 LIST_ORM = "asset app (ORM objects)"
 LIST_CORE = "asset app, Core select + mappings()"
-LIST_SIZED_ORM = "proposed read path, pool 10+0 (ORM objects)"
-LIST_SIZED_CORE = "proposed read path, pool 10+0, Core select + mappings()"
 
 
 def _rows(backend: str, label: str, results: dict[str, list[dict[str, float]]]) -> list[Row]:
@@ -147,46 +146,24 @@ async def run(backend: Backend, mode: Mode) -> list[Row]:
     post = Load("/users", "POST", mode.pick(80, 4), 5.0, 8, 1)
 
     raw = Server(RAW, "bench.servers.raw:app", url, "/ping")
+    previous = Server(PREVIOUS, "bench.servers.previous:app", url | PREVIOUS_SETTINGS, "/users/1")
     asset = Server(ASSET_APP, ASSET, url, "/users/1")
-    probe = Server(PROBE, "bench.servers.read:app", url | PING_OFF, "/users/1")
-    proposed = Server(PROPOSED, "bench.servers.proposed:app", url | PING_OFF, "/users/1")
-    sized = Server(
-        PROPOSED_SIZED, "bench.servers.proposed:app", url | PING_OFF | SIZED_POOL, "/users/1"
-    )
-    two = Server(
-        PROPOSED_TWO,
-        "bench.servers.proposed:app",
-        url | PING_OFF | HALF_POOL,
-        "/users/1",
-        workers=2,
-    )
+    overflow = Server(ASSET_OVERFLOW, ASSET, url | OVERFLOW_POOL, "/users/1")
+    two = Server(ASSET_TWO, ASSET, url | HALF_POOL, "/users/1", workers=2)
     core = Server(LIST_CORE, "bench.servers.core_lists:app", url, "/users/1")
-    sized_core = Server(
-        LIST_SIZED_CORE,
-        "bench.servers.proposed_core:app",
-        url | PING_OFF | SIZED_POOL,
-        "/users/1",
-    )
     gets = {
         RAW: (raw, get),
+        PREVIOUS: (previous, get),
         ASSET_APP: (asset, get),
-        PROBE: (probe, get),
-        PROPOSED: (proposed, get),
-        PROPOSED_SIZED: (sized, get),
-        PROPOSED_TWO: (two, get),
+        ASSET_OVERFLOW: (overflow, get),
+        ASSET_TWO: (two, get),
         "no-database /ping (ceiling)": (raw, ping),
     }
-    lists = {
-        LIST_ORM: (asset, page),
-        LIST_CORE: (core, page),
-        LIST_SIZED_ORM: (sized, page),
-        LIST_SIZED_CORE: (sized_core, page),
-    }
+    lists = {LIST_ORM: (asset, page), LIST_CORE: (core, page)}
     if mode.smoke:
         # every server module once; the pool and worker variants only differ in settings
-        for name in (PROPOSED_SIZED, PROPOSED_TWO):
+        for name in (ASSET_OVERFLOW, ASSET_TWO):
             del gets[name]
-        del lists[LIST_SIZED_ORM]
     return await _measure(
         backend,
         {GET: gets, LIST: lists, "POST /users": {RAW: (raw, post), ASSET_APP: (asset, post)}},

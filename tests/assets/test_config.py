@@ -15,6 +15,7 @@ NAMES = (
     "DB_POOL_TIMEOUT",
     "DB_POOL_RECYCLE",
     "DB_POOL_PRE_PING",
+    "DB_POOL_PING_AFTER_IDLE",
     "DB_PGBOUNCER",
     "DB_ECHO",
     "DB_CONNECT_TIMEOUT",
@@ -40,8 +41,8 @@ def test_load_defaults_to_sqlite_file_in_development(env: Path) -> None:
     assert settings.database_url == DEFAULT_URL
     assert settings.url_is_default
     assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_pre_ping) == (
-        5,
         10,
+        0,
         True,
     )
 
@@ -65,6 +66,7 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
         "DB_POOL_TIMEOUT": "2.5",
         "DB_POOL_RECYCLE": "300",
         "DB_POOL_PRE_PING": "false",
+        "DB_POOL_PING_AFTER_IDLE": "30",
         "DB_PGBOUNCER": "true",
         "DB_ECHO": "1",
         "DB_CONNECT_TIMEOUT": "3",
@@ -87,6 +89,7 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
         "db_pool_timeout": 2.5,
         "db_pool_recycle": 300,
         "db_pool_pre_ping": False,
+        "db_pool_ping_after_idle": 30.0,
         "db_pgbouncer": True,
         "db_echo": True,
         "db_connect_timeout": 3.0,
@@ -114,6 +117,17 @@ def test_load_reads_every_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -
             "maybe",
             "DB_POOL_PRE_PING: input should be a valid boolean, unable to interpret input, "
             "got 'maybe'",
+        ),
+        (
+            "DB_POOL_PING_AFTER_IDLE",
+            "-1",
+            "DB_POOL_PING_AFTER_IDLE: input should be greater than or equal to 0, got '-1'",
+        ),
+        (
+            "DB_POOL_PING_AFTER_IDLE",
+            "1800",
+            "DB_POOL_PING_AFTER_IDLE must be below DB_POOL_RECYCLE, or no connection would ever "
+            "be pinged: each is replaced before it has been idle that long",
         ),
         (
             "APP_ENV",
@@ -169,7 +183,7 @@ def test_load_treats_empty_values_as_unset(env: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DATABASE_URL", "")
     settings = DatabaseSettings.load()
     assert settings.url_is_default
-    assert settings.db_pool_size == 5
+    assert settings.db_pool_size == 10
 
 
 def test_load_ignores_other_variables(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

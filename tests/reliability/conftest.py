@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.api.deps import get_engine
 from app.db import Base
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine, for_reads
+from app.db.engine import create_engine
+from app.db.reads import read_sessionmaker
 from app.main import app
 from tests.databases import create_database, drop_database
 from tests.reliability.support import MakeEngine, Serve, server_dsn, tag_connections
@@ -67,7 +68,7 @@ async def serve(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> AsyncIt
             factory = async_sessionmaker(on, expire_on_commit=False)
         # the real get_session and get_read_session read these module globals at each request
         monkeypatch.setattr(session_module, "session_factory", factory)
-        reads = async_sessionmaker(for_reads(on), expire_on_commit=False)
+        reads = read_sessionmaker(on)
         monkeypatch.setattr(session_module, "read_session_factory", reads)
         app.dependency_overrides[get_engine] = lambda: on
         transport = ASGITransport(app=app, raise_app_exceptions=False)

@@ -131,7 +131,7 @@ def test_pass_every_check(capsys: pytest.CaptureFixture[str], empty_database_url
         assert line(output, "pool") == "SKIP pool: SQLite has no server connection limit"
     else:
         assert re.fullmatch(
-            r"OK   pool: 1 worker\(s\) x \(pool_size 5 \+ max_overflow 10\) = 15 fits \d+ "
+            r"OK   pool: 1 worker\(s\) x \(pool_size 10 \+ max_overflow 0\) = 10 fits \d+ "
             r"\(max_connections \d+ - \d+ reserved; \d+ in use now\)",
             line(output, "pool"),
         )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.postgresql
             {},
             "1000",
             1,
-            r"WARN pool: 1000 worker\(s\) x \(pool_size 5 \+ max_overflow 10\) = 15000 is more "
+            r"WARN pool: 1000 worker\(s\) x \(pool_size 10 \+ max_overflow 0\) = 10000 is more "
             r"than the \d+ the server allows \(.+\): under load the app gets 'too many clients'; "
             r"run at most \d+ workers, raise max_connections, or put PgBouncer in front",
             id="budget-over-max-connections",
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgresql
             {"DB_PGBOUNCER": "true"},
             "1000",
             0,
-            r"SKIP pool: DB_PGBOUNCER is on, so the app's 15000 connections go to PgBouncer "
+            r"SKIP pool: DB_PGBOUNCER is on, so the app's 10000 connections go to PgBouncer "
             r"\(max_client_conn\); its server-side pools must fit \d+ .*",
             id="left-to-pgbouncer",
         ),

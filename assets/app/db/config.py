@@ -37,13 +37,19 @@ class DatabaseSettings(BaseSettings):
     # the direct connection for Alembic when the app's URL goes through a pooler
     migrations_database_url: str | None = None
 
-    db_pool_size: PositiveInt = 5
-    db_max_overflow: NonNegativeInt = 10
+    # connections kept open; an overflow connection is closed when it comes back to a full
+    # pool, so a steady load above pool_size would connect and disconnect all the time
+    db_pool_size: PositiveInt = 10
+    db_max_overflow: NonNegativeInt = 0
     # seconds a request waits for a pooled connection before the app answers 503
     db_pool_timeout: PositiveFloat = 5.0
     # seconds after which a connection is replaced, below most server and proxy idle limits
     db_pool_recycle: PositiveInt = 1800
+    # a liveness check for pooled connections: a ping at checkout for a connection that sat
+    # idle DB_POOL_PING_AFTER_IDLE seconds (0: at every checkout), and one more try for a read
+    # whose connection was dropped in use; false turns both off
     db_pool_pre_ping: bool = True
+    db_pool_ping_after_idle: NonNegativeFloat = 10.0
     # PgBouncer (transaction or statement pooling) in front of PostgreSQL: no named
     # prepared statements, which another client's transaction could find or lack
     db_pgbouncer: bool = False
@@ -78,6 +84,11 @@ class DatabaseSettings(BaseSettings):
             except ArgumentError:
                 # the value itself may hold a password: name the variable, never echo it
                 raise ValueError(f"{name.upper()} is not a database URL") from None
+        if self.db_pool_ping_after_idle >= self.db_pool_recycle:
+            raise ValueError(
+                "DB_POOL_PING_AFTER_IDLE must be below DB_POOL_RECYCLE, or no connection would "
+                "ever be pinged: each is replaced before it has been idle that long"
+            )
         if 0 < self.db_command_timeout <= self.db_statement_timeout:
             raise ValueError(
                 "DB_COMMAND_TIMEOUT must be above DB_STATEMENT_TIMEOUT (or 0), so that the server "

@@ -15,9 +15,13 @@ from app.db.urls import asyncpg_url
 # (asyncpg 0.31 and later: before, asyncpg named every statement SQLAlchemy prepared)
 PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
-# how a transaction that only reads begins, decided here for every read session: on SQLite a
-# deferred BEGIN, which takes no lock, so readers never queue behind a writer
-READ_OPTIONS = {"sqlite_begin": "DEFERRED"}
+# how a session that only reads runs, decided here for every read session: on SQLite a
+# deferred BEGIN, which takes no lock, so readers never queue behind a writer; on PostgreSQL
+# no BEGIN and no COMMIT (AUTOCOMMIT), two round trips fewer, each statement its own snapshot
+READ_OPTIONS: dict[str, dict[str, Any]] = {
+    "sqlite": {"sqlite_begin": "DEFERRED"},
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+}
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -40,15 +44,20 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
         connect_args=connect_args | postgresql_connect_args(settings),
+        # read sessions run a read once more when its connection was dropped (app/db/reads.py):
+        # the other half of pinging only idle connections, so off with the ping
+        execution_options={"retry_dropped_reads": settings.db_pool_pre_ping},
     )
     ping_timeout = settings.db_connect_timeout if settings.db_pool_pre_ping else None
-    configure_postgresql(engine, ping_timeout=ping_timeout)
+    configure_postgresql(
+        engine, ping_timeout=ping_timeout, ping_after_idle=settings.db_pool_ping_after_idle
+    )
     return engine
 
 
 def for_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The engine as transactions that only read use it: the same pool, READ_OPTIONS applied."""
-    return engine.execution_options(**READ_OPTIONS)
+    """The engine as sessions that only read use it: the same pool, READ_OPTIONS applied."""
+    return engine.execution_options(**READ_OPTIONS.get(engine.dialect.name, {}))
 
 
 def postgresql_connect_args(settings: DatabaseSettings) -> dict[str, Any]:

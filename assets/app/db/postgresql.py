@@ -1,7 +1,8 @@
 """asyncpg connections: failures to connect and timeouts reported as database errors, timed-out
-connections closed at once, and a one-round-trip ping on checkout."""
+connections closed at once, and a one-round-trip ping on checkout after the connection sat idle."""
 
 import asyncio
+from time import monotonic
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
@@ -24,11 +25,14 @@ async def connect(*args: Any, **kwargs: Any) -> Any:
         raise asyncpg.ClientCannotConnectError(f"cannot connect: {reason}") from exc
 
 
-def configure_postgresql(engine: AsyncEngine, ping_timeout: float | None) -> None:
-    """Install the listeners below; ping_timeout=None: no ping on checkout."""
+def configure_postgresql(
+    engine: AsyncEngine, ping_timeout: float | None, ping_after_idle: float = 0.0
+) -> None:
+    """Install the listeners below; ping_timeout=None: no ping on checkout; ping_after_idle:
+    seconds a connection sits in the pool before its next checkout pings it (0: every time)."""
     _close_connection_on_timeout(engine)
     if ping_timeout is not None:
-        _ping_on_checkout(engine, timeout=ping_timeout)
+        _ping_on_checkout(engine, timeout=ping_timeout, after_idle=ping_after_idle)
 
 
 def _close_connection_on_timeout(engine: AsyncEngine) -> None:
@@ -52,19 +56,25 @@ def _close_connection_on_timeout(engine: AsyncEngine) -> None:
         )
 
 
-def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
+def _ping_on_checkout(engine: AsyncEngine, timeout: float, after_idle: float) -> None:
     # what pool_pre_ping=True does, in one round trip: SQLAlchemy's asyncpg ping takes three
     # (BEGIN, the ping, ROLLBACK), and a simple-protocol SELECT 1 needs no prepared statement,
-    # so it is safe behind PgBouncer too
-    @event.listens_for(engine.sync_engine, "connect")
-    def _new(_dbapi_connection: Any, record: Any) -> None:
-        record.info["fresh"] = True
+    # so it is safe behind PgBouncer too. pool_pre_ping pings at every checkout; a connection
+    # handed back a moment ago is alive unless the server failed since, so this one pings
+    # only a connection that sat idle after_idle seconds, and under load no request waits for
+    # a ping (a read that meets a dead connection is run once more: see app/db/reads.py)
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        # record.info belongs to one DBAPI connection: SQLAlchemy clears it when it connects
+        # anew, so a new connection has no stamp and is not pinged
+        record.info["idle_since"] = monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         # a connection that has just connected needs no ping; and a ping that failed on it
         # would make the pool give up after its second try (InvalidRequestError, a 500)
-        if record.info.pop("fresh", False):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or monotonic() - idle_since < after_idle:
             return
         try:
             dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1", timeout=timeout))

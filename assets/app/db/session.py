@@ -8,13 +8,14 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.config import DatabaseSettings
-from app.db.engine import create_engine, for_reads
+from app.db.engine import create_engine
+from app.db.reads import read_sessionmaker
 
 engine = create_engine(DatabaseSettings.load())
 # expire_on_commit=False keeps loaded attributes readable after commit, without a new query
 session_factory = async_sessionmaker(engine, expire_on_commit=False)
-# the same pool; its transactions begin as for_reads() says (on SQLite: no write lock)
-read_session_factory = async_sessionmaker(for_reads(engine), expire_on_commit=False)
+# the same pool, run as for_reads() says: on SQLite no write lock, on PostgreSQL no BEGIN
+read_session_factory = read_sessionmaker(engine)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -24,8 +25,11 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 
 
 async def get_read_session() -> AsyncIterator[AsyncSession]:
-    """Like get_session, for handlers that only read: SQLite readers never wait for a writer."""
-    async with read_session_factory() as session, session.begin():
+    """Like get_session, for handlers that only read: SQLite readers never wait for a writer,
+    and PostgreSQL reads send no BEGIN and no COMMIT."""
+    # no session.begin(): a read has nothing to commit, and on PostgreSQL no transaction to
+    # begin; closing the session ends whatever its statements began
+    async with read_session_factory() as session:
         yield session
 
 

@@ -19,7 +19,7 @@ from _lib.project import Tool, install_command
 from _lib.urls import DbUrl
 
 # SQLAlchemy's own defaults, for a settings class without these fields
-POOL_DEFAULTS = {"db_pool_size": 5, "db_max_overflow": 10, "db_pgbouncer": False}
+POOL_DEFAULTS = {"db_pool_size": 10, "db_max_overflow": 0, "db_pgbouncer": False}
 ROUND_TRIPS = 5
 LIVE_CHECKS = ("connect", "pool", "migrations")
 
