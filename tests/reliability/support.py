@@ -45,3 +45,28 @@ async def count_connections(admin: asyncpg.Connection, engine: AsyncEngine) -> i
         application_name(engine),
     )
     return count
+
+
+# connections the dead-connection tests keep open, all killed at once
+POOL = 3
+
+
+async def open_full_pool(make_engine: MakeEngine, *, pre_ping: bool) -> AsyncEngine:
+    engine = make_engine(db_pool_size=POOL, db_max_overflow=0, db_pool_pre_ping=pre_ping)
+    # hold POOL connections at once, so that the pool keeps POOL open connections
+    conns = [await engine.connect() for _ in range(POOL)]
+    for conn in conns:
+        await conn.close()
+    return engine
+
+
+async def kill_connections(admin: asyncpg.Connection, engine: AsyncEngine) -> int:
+    # pids first, in a query of their own: inside one WHERE clause the planner may call
+    # pg_terminate_backend before the application_name filter, on every backend
+    pids = await admin.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1", application_name(engine)
+    )
+    for row in pids:
+        # the timeout makes pg_terminate_backend wait until the backend has exited
+        assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", row["pid"])
+    return len(pids)

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -14,8 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.reads import ReadOnlySessionError, read_sessionmaker
 from app.models import User
-from tests.reliability.conftest import MakeEngine, Serve, count_connections
-from tests.reliability.test_dead_connections import POOL, kill_connections, open_full_pool
+from tests.reliability.support import (
+    POOL,
+    MakeEngine,
+    Serve,
+    count_connections,
+    kill_connections,
+    open_full_pool,
+)
 
 postgresql_module = importlib.import_module("app.db.postgresql")
 
