@@ -22,7 +22,7 @@ async def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 async def gather_in_sessions(*works: Callable[[AsyncSession], Awaitable[T]]) -> list[T]:
     """Run independent queries concurrently, one session (and connection) each: one session
-    runs one statement at a time, and asyncio.gather on a single session raises."""
+    runs one statement at a time (asyncio.gather on a single session raises or queues)."""
     return list(await asyncio.gather(*(run_in_session(work) for work in works)))
 
 

@@ -8,7 +8,12 @@ import pytest
 from fastapi import BackgroundTasks, FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from taskapp import background
 from taskapp.background import gather_in_sessions, run_in_session, run_script
 from taskapp.db import SessionDep
@@ -100,6 +105,8 @@ async def test_run_in_session_rolls_back_when_work_raises(
 
 
 async def test_gather_on_one_session_raises(maker: async_sessionmaker[AsyncSession]) -> None:
+    # an empty pool: the session's first statement must open a connection
+    await maker.kw["bind"].dispose()
     async with maker() as session:
         queries = [session.execute(select(func.count()).select_from(Memo)) for _ in range(3)]
         results = await asyncio.gather(*queries, return_exceptions=True)
@@ -107,6 +114,24 @@ async def test_gather_on_one_session_raises(maker: async_sessionmaker[AsyncSessi
     # the first statement is still provisioning the session's connection when the others start
     assert len(errors) == 2
     assert all("concurrent operations are not permitted" in str(e) for e in errors), errors
+
+
+async def test_gather_on_one_session_with_an_idle_connection_queues(
+    maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """No I/O to provision (an idle pooled connection, no ping, no BEGIN sent): SQLAlchemy's
+    driver adapters queue the statements on one lock, so they run one after another."""
+    engine = create_async_engine(maker.kw["bind"].url)
+    try:
+        async with engine.connect() as warm:
+            await warm.execute(select(1))
+        async with AsyncSession(engine) as session:
+            results = await asyncio.gather(
+                *(session.execute(select(func.count()).select_from(Memo)) for _ in range(3))
+            )
+        assert [result.scalar() for result in results] == [0, 0, 0]
+    finally:
+        await engine.dispose()
 
 
 async def test_gather_in_sessions_runs_queries_concurrently(

@@ -111,7 +111,7 @@ def test_read_the_project_settings_class_not_the_skill_one(
 ) -> None:
     source = (ASSETS / "app" / "db" / "config.py").read_text(encoding="utf-8")
     changed = source.replace("sqlite+aiosqlite:///./app.db", "sqlite+aiosqlite:///./shop.db")
-    changed = changed.replace("db_pool_size: PositiveInt = 5", "db_pool_size: PositiveInt = 3")
+    changed = changed.replace("db_pool_size: PositiveInt = 10", "db_pool_size: PositiveInt = 3")
     assert changed.count("shop.db") == 1 and "= 3\n" in changed
     folder = project_with_settings(tmp_path / "project" / "src", changed).parent
     # importing the package would run the app's code; the settings module is read on its own
