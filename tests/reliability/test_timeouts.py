@@ -2,8 +2,9 @@
 statement waits on a lock: each request answers 503 with a reason, within a bound, never hangs.
 
 The bounds with the settings FAST uses (the defaults are 5 s to connect and ping, 20 s per
-command): a pooled connection gone half-open costs the ping's timeout plus a connect timeout;
-one that freezes mid-request costs DB_COMMAND_TIMEOUT; /health/ready answers within
+command): a pooled connection gone half-open costs a read the command timeout (no ping is due
+under load: DB_POOL_PING_AFTER_IDLE) plus the retry's connect timeout, or the ping's timeout
+plus a connect timeout once it sat idle; one that freezes mid-request costs DB_COMMAND_TIMEOUT; /health/ready answers within
 READY_TIMEOUT. asyncio.timeout(HANG) in these tests only turns a hang into a failure.
 """
 
@@ -47,7 +48,7 @@ async def test_read_users_on_half_open_pooled_connection_answers_503(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert response.json() == {"detail": DATABASE_UNAVAILABLE}
-    # the ping timed out, and so did the connection that was to replace the pooled one
+    # the read on the pooled connection timed out, and so did the retry's new connection
     assert database_log(caplog) == [
         "GET /users: database unavailable: Error [08001]: cannot connect: TimeoutError"
     ]
