@@ -67,7 +67,7 @@ def skill_requirements(pyproject: Path | None = None) -> dict[str, str]:
 
 
 def requirement(name: str, known: dict[str, str]) -> str:
-    """The bounded requirement for name, as in requirements.txt: sqlalchemy[asyncio]>=2.0.38."""
+    """The bounded requirement for name, as in requirements.txt: sqlalchemy[asyncio]>=2.1."""
     return known.get(name, name)
 
 

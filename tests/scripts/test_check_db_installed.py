@@ -49,7 +49,7 @@ def test_report_sqlalchemy_older_than_2(
     assert code == 1
     assert line(output, "installed") == (
         "FAIL installed: SQLAlchemy 1.4.54 is older than the 2.0 this layer needs: "
-        'run `python -m pip install "sqlalchemy[asyncio]>=2.0.38"`'
+        'run `python -m pip install "sqlalchemy[asyncio]>=2.1"`'
     )
 
 
@@ -67,7 +67,7 @@ def test_run_help_and_url_checks_without_sqlalchemy(tmp_path: Path) -> None:
         "FAIL installed: sqlalchemy, greenlet, asyncpg, pydantic_settings not installed for "
     )
     assert (
-        'python -m pip install "sqlalchemy[asyncio]>=2.0.38" "asyncpg>=0.31" "pydantic-settings>='
+        'python -m pip install "sqlalchemy[asyncio]>=2.1" "asyncpg>=0.31" "pydantic-settings>='
         in result.stdout
     )
     assert PASSWORD not in result.stdout + result.stderr
