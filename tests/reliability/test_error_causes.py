@@ -189,6 +189,31 @@ async def test_foreign_key_violation_names_the_key_on_both_backends(
     assert other_key is (engine.dialect.name == "sqlite")
 
 
+async def test_restrict_foreign_key_names_the_key_on_both_backends(
+    make_engine: MakeEngine, scratch_table: str
+) -> None:
+    """Deleting a parent that ON DELETE RESTRICT protects: SQLite reports it as a trigger
+    failure (SQLITE_CONSTRAINT_TRIGGER), not SQLITE_CONSTRAINT_FOREIGNKEY."""
+    engine = make_engine()
+    child, key = f"{scratch_table}_child", f"fk_{scratch_table}_child_parent"
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                f"CREATE TABLE {child} (id INTEGER PRIMARY KEY, parent_id INTEGER, CONSTRAINT "
+                f"{key} FOREIGN KEY (parent_id) REFERENCES {scratch_table} (id) ON DELETE RESTRICT)"
+            )
+        )
+        await conn.execute(text(f"INSERT INTO {child} (id, parent_id) VALUES (1, 1)"))
+    try:
+        with pytest.raises(IntegrityError) as blocked:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"DELETE FROM {scratch_table} WHERE id = 1"))
+        assert violates_foreign_key(blocked.value, key)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP TABLE {child}"))
+
+
 async def test_create_post_violating_another_constraint_is_not_author_missing(
     engine: AsyncEngine, make_engine: MakeEngine, serve: Serve
 ) -> None:

@@ -4,8 +4,9 @@ statement waits on a lock: each request answers 503 with a reason, within a boun
 The bounds with the settings FAST uses (the defaults are 5 s to connect and ping, 20 s per
 command): a pooled connection gone half-open costs a read the command timeout (no ping is due
 under load: DB_POOL_PING_AFTER_IDLE) plus the retry's connect timeout, or the ping's timeout
-plus a connect timeout once it sat idle; one that freezes mid-request costs DB_COMMAND_TIMEOUT; /health/ready answers within
-READY_TIMEOUT. asyncio.timeout(HANG) in these tests only turns a hang into a failure.
+plus a connect timeout once it sat idle; one that freezes mid-request costs DB_COMMAND_TIMEOUT;
+/health/ready answers within READY_TIMEOUT. asyncio.timeout(HANG) in these tests only turns a
+hang into a failure.
 """
 
 import asyncio

@@ -109,7 +109,10 @@ def violates_foreign_key(exc: IntegrityError, constraint: str) -> bool:
     which names the one key of a table that has only one."""
     orig = exc.orig
     if isinstance(orig, sqlite3.Error):
-        return getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_FOREIGNKEY"
+        # ON DELETE RESTRICT fails as SQLITE_CONSTRAINT_TRIGGER, with the same message
+        return getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_FOREIGNKEY" or (
+            str(orig) == "FOREIGN KEY constraint failed"
+        )
     if sqlstate(exc) != "23503":
         return False
     # asyncpg's ForeignKeyViolationError, which SQLAlchemy's adapter raised this error from
