@@ -140,9 +140,9 @@ async def test_workers_hold_pool_budget_under_max_connections(app_url: str) -> N
     # the arithmetic check_db does: workers x (pool_size + max_overflow) = 10 <= 17
     budget = WORKERS * (pool_size + max_overflow)
     assert pool_size < peak <= budget
-    # overflow connections close when returned; each worker that served keeps pool_size open
-    # (the kernel may hand every client connection to one worker)
-    assert idle in {pool_size * served for served in range(1, WORKERS + 1)}
+    # overflow connections close when returned, so each worker keeps at most pool_size open:
+    # fewer when it never needed that many at once (the kernel may hand it few requests)
+    assert 1 <= idle <= WORKERS * pool_size
 
 
 async def test_workers_over_budget_run_out_of_connections(app_url: str) -> None:

@@ -167,7 +167,7 @@ def test_print_test_database_commands_naming_one_role(
     ]
     assert "`postgres` is the PostgreSQL role in both lines" in steps[-1]["title"]
     skill = (ROOT / "SKILL.md").read_text(encoding="utf-8")
-    assert "createdb -U postgres app_test" in skill
+    assert "createdb -h localhost -U postgres app_test" in skill
     assert "postgresql+asyncpg://postgres@localhost:5432/app_test" in skill
 
 
