@@ -209,6 +209,22 @@ async def test_restrict_foreign_key_names_the_key_on_both_backends(
             async with engine.begin() as conn:
                 await conn.execute(text(f"DELETE FROM {scratch_table} WHERE id = 1"))
         assert violates_foreign_key(blocked.value, key)
+        if engine.dialect.name == "sqlite":
+            # a trigger's RAISE(ABORT, ...) has the same error name and is no foreign key
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        f"CREATE TRIGGER {child}_no BEFORE INSERT ON {child} "
+                        "BEGIN SELECT RAISE(ABORT, 'no'); END"
+                    )
+                )
+            with pytest.raises(IntegrityError) as refused:
+                async with engine.begin() as conn:
+                    await conn.execute(text(f"INSERT INTO {child} (id) VALUES (2)"))
+            assert (
+                getattr(refused.value.orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_TRIGGER"
+            )
+            assert not violates_foreign_key(refused.value, key)
     finally:
         async with engine.begin() as conn:
             await conn.execute(text(f"DROP TABLE {child}"))

@@ -109,9 +109,11 @@ def violates_foreign_key(exc: IntegrityError, constraint: str) -> bool:
     which names the one key of a table that has only one."""
     orig = exc.orig
     if isinstance(orig, sqlite3.Error):
-        # ON DELETE RESTRICT fails as SQLITE_CONSTRAINT_TRIGGER, with the same message
-        return getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_FOREIGNKEY" or (
-            str(orig) == "FOREIGN KEY constraint failed"
+        name = getattr(orig, "sqlite_errorname", "")
+        # ON DELETE RESTRICT fails as SQLITE_CONSTRAINT_TRIGGER, which a trigger's own
+        # RAISE(ABORT, ...) shares; only the message tells the foreign key's apart
+        return name == "SQLITE_CONSTRAINT_FOREIGNKEY" or (
+            name == "SQLITE_CONSTRAINT_TRIGGER" and str(orig) == "FOREIGN KEY constraint failed"
         )
     if sqlstate(exc) != "23503":
         return False
